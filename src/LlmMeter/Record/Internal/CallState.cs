@@ -1,0 +1,344 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using LlmMeter.Internal;
+using LlmMeter.Request;
+using LlmMeter.Response;
+
+namespace LlmMeter.Record.Internal;
+
+/// <summary>
+/// The state of one metered call, from request to last byte. It finishes exactly once: at the end of the
+/// body (EOF, <c>[DONE]</c>, or Content-Length reached), on a read error, when the caller disposes, or,
+/// if the caller drops the response without disposing it, from the finalizer.
+/// </summary>
+internal sealed class CallState : SseParser.IEventHandler
+{
+    private readonly MeterCore _core;
+    private readonly object _gate = new();
+    private readonly long _startTimestamp;
+    private readonly string _serverAddress;
+    private readonly int _serverPort;
+    private readonly ResponseFacts _facts = new();
+    private ResponseScanner? _scanner;
+    private IncrementalJsonScanner? _json;
+    private SseParser? _sse;
+    private long _headersTimestamp;
+    private long _ttftTimestamp;
+    private long _bodyBytes;
+    private long? _contentLength;
+    private bool _parsing;
+    private bool _doneSeen;
+    private int _finished;
+
+    private CallState(MeterCore core, Uri uri, string endpoint, IReadOnlyDictionary<string, string> tags, RequestInfo request)
+    {
+        _core = core;
+        _serverAddress = uri.Host;
+        _serverPort = uri.Port;
+        _startTimestamp = core.Time.GetTimestamp();
+        StartedAt = TruncateToMilliseconds(core.Time.GetUtcNow());
+        Endpoint = endpoint;
+        Tags = tags;
+        Request = request;
+        if (request.Warning is { } warning)
+        {
+            AddWarning(warning);
+        }
+    }
+
+    ~CallState()
+    {
+        // The caller dropped the response without reading it to the end or disposing it.
+        Finish(EndReason.Abandoned, null);
+    }
+
+    internal enum EndReason
+    {
+        Completed,
+        Disposed,
+        Cancelled,
+        ReadFailed,
+        SendFailed,
+        Abandoned,
+    }
+
+    public DateTimeOffset StartedAt { get; }
+
+    public string Endpoint { get; }
+
+    public IReadOnlyDictionary<string, string> Tags { get; }
+
+    public RequestInfo Request { get; }
+
+    public ResponseFacts Facts => _facts;
+
+    public int? StatusCode { get; private set; }
+
+    public string? GenerationIdHeader { get; private set; }
+
+    public bool IsEventStream { get; private set; }
+
+    public List<string>? Warnings { get; private set; }
+
+    public static async ValueTask<CallState> StartAsync(MeterCore core, HttpRequestMessage request, string endpoint, CancellationToken cancellationToken)
+    {
+        var tags = PrepareHeaders(core, request, out var tagWarning);
+        var info = await RequestBodyReader.ReadAsync(request.Content, cancellationToken).ConfigureAwait(false);
+        return Create(core, request.RequestUri!, endpoint, tags, info, tagWarning);
+    }
+
+    public static CallState Start(MeterCore core, HttpRequestMessage request, string endpoint, CancellationToken cancellationToken)
+    {
+        var tags = PrepareHeaders(core, request, out var tagWarning);
+        var info = RequestBodyReader.Read(request.Content, cancellationToken);
+        return Create(core, request.RequestUri!, endpoint, tags, info, tagWarning);
+    }
+
+    /// <summary>The request failed before a response. Always false, to be used as an exception filter.</summary>
+    public bool OnSendFailed(Exception exception, CancellationToken callerToken)
+    {
+        Finish(exception is OperationCanceledException && callerToken.IsCancellationRequested ? EndReason.Cancelled : EndReason.SendFailed, exception);
+        return false;
+    }
+
+    public void OnResponse(HttpResponseMessage response)
+    {
+        _headersTimestamp = _core.Time.GetTimestamp();
+        StatusCode = (int)response.StatusCode;
+        if (response.Headers.TryGetValues("X-Generation-Id", out var ids))
+        {
+            GenerationIdHeader = ids.FirstOrDefault();
+        }
+
+        var headers = response.Content.Headers;
+        IsEventStream = string.Equals(headers.ContentType?.MediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase);
+        _contentLength = headers.ContentLength;
+        if (headers.ContentEncoding.Count > 0 && !headers.ContentEncoding.All(static e => e.Equals("identity", StringComparison.OrdinalIgnoreCase)))
+        {
+            AddWarning("response_body_encoded"); // The caller reads compressed bytes; the meter cannot parse them.
+            return;
+        }
+
+        _scanner = new ResponseScanner(_facts);
+        if (IsEventStream)
+        {
+            _sse = new SseParser();
+        }
+        else
+        {
+            _json = new IncrementalJsonScanner(_scanner);
+        }
+
+        _parsing = true;
+        if (_contentLength == 0)
+        {
+            Finish(EndReason.Completed, null);
+        }
+    }
+
+    /// <summary>Bytes the caller just read.</summary>
+    public void OnBytes(ReadOnlySpan<byte> bytes)
+    {
+        bool complete;
+        lock (_gate)
+        {
+            if (_finished != 0)
+            {
+                return;
+            }
+
+            _bodyBytes += bytes.Length;
+            if (_parsing)
+            {
+                Parse(bytes);
+            }
+
+            if (_ttftTimestamp == 0 && _facts.SawToken)
+            {
+                _ttftTimestamp = _core.Time.GetTimestamp();
+            }
+
+            // [DONE] ends a stream even if the caller stops reading there; Content-Length ends a body.
+            complete = _doneSeen || (!IsEventStream && _bodyBytes == _contentLength);
+        }
+
+        if (complete)
+        {
+            Finish(EndReason.Completed, null);
+        }
+    }
+
+    public void OnEndOfBody() => Finish(EndReason.Completed, null);
+
+    public void OnReadFailed(Exception exception) =>
+        Finish(exception is OperationCanceledException ? EndReason.Cancelled : EndReason.ReadFailed, exception);
+
+    public void OnDisposed() => Finish(EndReason.Disposed, null);
+
+    void SseParser.IEventHandler.OnEvent(ReadOnlySpan<byte> data)
+    {
+        _scanner!.Reset();
+        try
+        {
+            var reader = new Utf8JsonReader(data, isFinalBlock: true, default);
+            _scanner.Scan(ref reader);
+        }
+        catch (JsonException)
+        {
+            AddWarning("stream_chunk_not_json");
+        }
+    }
+
+    void SseParser.IEventHandler.OnDone() => _doneSeen = true;
+
+    internal void Finish(EndReason reason, Exception? exception)
+    {
+        if (Interlocked.Exchange(ref _finished, 1) != 0)
+        {
+            return;
+        }
+
+        GC.SuppressFinalize(this);
+        try
+        {
+            var end = _core.Time.GetTimestamp();
+            lock (_gate)
+            {
+                if (_parsing && reason == EndReason.Completed)
+                {
+                    CompleteParsing();
+                }
+
+                _sse?.Dispose();
+                _json?.Dispose();
+                _parsing = false;
+            }
+
+            var record = RecordBuilder.Build(this, reason, exception, end);
+            _core.Emit(record);
+            _core.Metrics.Record(record, _serverAddress, _serverPort);
+        }
+        catch (Exception ex)
+        {
+            _core.MeterFailed(ex);
+        }
+    }
+
+    internal double ElapsedMs(long timestamp) => timestamp == 0 ? 0 : _core.Time.GetElapsedTime(_startTimestamp, timestamp).TotalMilliseconds;
+
+    internal double? HeadersMs => _headersTimestamp == 0 ? null : ElapsedMs(_headersTimestamp);
+
+    internal double? TtftMs => _ttftTimestamp == 0 || !IsEventStream ? null : ElapsedMs(_ttftTimestamp);
+
+    internal bool DoneSeen => _doneSeen;
+
+    internal MeterCore Core => _core;
+
+    private static CallState Create(MeterCore core, Uri uri, string endpoint, IReadOnlyDictionary<string, string> tags, RequestInfo info, bool tagWarning)
+    {
+        var state = new CallState(core, uri, endpoint, tags, info);
+        if (tagWarning)
+        {
+            state.AddWarning("tags_header_invalid");
+        }
+
+        return state;
+    }
+
+    // Removes the tag header before the request goes out and merges tags: defaults < scope < header.
+    private static IReadOnlyDictionary<string, string> PrepareHeaders(MeterCore core, HttpRequestMessage request, out bool tagWarning)
+    {
+        tagWarning = false;
+        if (core.RequestRoutingMetadata && !request.Headers.Contains("X-OpenRouter-Metadata"))
+        {
+            request.Headers.TryAddWithoutValidation("X-OpenRouter-Metadata", "enabled");
+        }
+
+        var scope = LlmMeterContext.CurrentTags;
+        IEnumerable<string>? headerValues = null;
+        if (request.Headers.NonValidated.TryGetValues(TagRules.HeaderName, out var values))
+        {
+            headerValues = [.. values];
+            request.Headers.Remove(TagRules.HeaderName);
+        }
+
+        if (headerValues is null && scope.Count == 0)
+        {
+            return core.DefaultTags;
+        }
+
+        if (headerValues is null && core.DefaultTags.Count == 0)
+        {
+            return scope;
+        }
+
+        var merged = new Dictionary<string, string>(core.DefaultTags, StringComparer.Ordinal);
+        foreach (var (key, value) in scope)
+        {
+            merged[key] = value;
+        }
+
+        if (headerValues is not null)
+        {
+            tagWarning = !TagRules.TryParseHeader(headerValues, merged);
+        }
+
+        return merged;
+    }
+
+    private static DateTimeOffset TruncateToMilliseconds(DateTimeOffset time) =>
+        new(time.UtcTicks - (time.UtcTicks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
+
+    private void Parse(ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            if (_sse is not null)
+            {
+                _sse.Feed(bytes, this);
+            }
+            else if (!_json!.Feed(bytes))
+            {
+                StopParsing("response_token_too_large");
+            }
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)
+        {
+            StopParsing("response_body_not_json");
+        }
+    }
+
+    private void CompleteParsing()
+    {
+        try
+        {
+            if (_sse is not null)
+            {
+                _sse.Complete(this);
+            }
+            else
+            {
+                _json?.Complete();
+            }
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)
+        {
+            AddWarning("response_body_not_json");
+        }
+    }
+
+    private void StopParsing(string warning)
+    {
+        _parsing = false;
+        AddWarning(warning);
+    }
+
+    private void AddWarning(string warning)
+    {
+        Warnings ??= new List<string>(2);
+        if (!Warnings.Contains(warning))
+        {
+            Warnings.Add(warning);
+        }
+    }
+}

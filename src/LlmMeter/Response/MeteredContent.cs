@@ -1,0 +1,88 @@
+using System.Net;
+using LlmMeter.Record.Internal;
+
+namespace LlmMeter.Response;
+
+/// <summary>
+/// Stands in for the response content: same headers, same bytes, read from the original content through a
+/// <see cref="MeteredStream"/>. Nothing is read ahead of the caller.
+/// </summary>
+internal sealed class MeteredContent : HttpContent
+{
+    private readonly HttpContent _inner;
+    private readonly CallState _call;
+
+    public MeteredContent(HttpContent inner, CallState call)
+    {
+        _inner = inner;
+        _call = call;
+        foreach (var header in inner.Headers.NonValidated)
+        {
+            Headers.TryAddWithoutValidation(header.Key, header.Value);
+        }
+    }
+
+    protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
+        SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+    protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+    {
+        var source = await CreateContentReadStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (source.ConfigureAwait(false))
+        {
+            await source.CopyToAsync(stream, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    protected override void SerializeToStream(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+    {
+        using var source = CreateContentReadStream(cancellationToken);
+        source.CopyTo(stream);
+    }
+
+    protected override Task<Stream> CreateContentReadStreamAsync() => CreateContentReadStreamAsync(CancellationToken.None);
+
+    protected override async Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return new MeteredStream(await _inner.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), _call);
+        }
+        catch (Exception ex)
+        {
+            _call.OnReadFailed(ex);
+            throw;
+        }
+    }
+
+    protected override Stream CreateContentReadStream(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return new MeteredStream(_inner.ReadAsStream(cancellationToken), _call);
+        }
+        catch (Exception ex)
+        {
+            _call.OnReadFailed(ex);
+            throw;
+        }
+    }
+
+    protected override bool TryComputeLength(out long length)
+    {
+        // Content-Length, when the server sent one, is among the copied headers.
+        length = 0;
+        return false;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _inner.Dispose();
+            _call.OnDisposed();
+        }
+
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,37 @@
+namespace LlmMeter.Response;
+
+/// <summary>What the meter saw in a response body (JSON or the chunks of a stream). Never message text.</summary>
+internal sealed class ResponseFacts
+{
+    public string? Id;
+    public string? Model;
+    public string? Provider;
+    public string? FinishReason;
+
+    public long? PromptTokens;
+    public long? CompletionTokens;
+    public long? CachedTokens;
+    public long? CacheWriteTokens;
+    public long? ReasoningTokens;
+    public decimal? Cost;
+
+    public bool HasError;
+    public int? ErrorCode;
+    public string? ErrorCodeText;
+    public string? ErrorMetadataType;
+    public bool ErrorHasModerationDetails;
+    public bool ErrorMentionsLimit;
+
+    public bool HasRoutingMetadata;
+    public string? RoutingStrategy;
+    public int? RoutingAttempt;
+    public int RoutingAttemptsCount;
+
+    /// <summary>Bytes of streamed/returned content, to approximate output tokens when no usage arrives.</summary>
+    public long ContentBytes;
+
+    /// <summary>Set when a chunk carried non-empty content or a tool call.</summary>
+    public bool SawToken;
+
+    public bool HasUsage => PromptTokens is not null || CompletionTokens is not null;
+}

@@ -1,0 +1,332 @@
+using System.Text.Json;
+
+namespace LlmMeter.Response;
+
+/// <summary>
+/// Picks the fields that matter out of an OpenRouter response, chunk or error body, token by token.
+/// All state lives in this object, so a scan can stop at the end of a partial buffer and resume with
+/// the next one (non-streaming bodies are scanned as the caller reads them).
+/// </summary>
+internal sealed class ResponseScanner
+{
+    private const int MaxTrackedDepth = 16;
+
+    private readonly ResponseFacts _facts;
+    private readonly Ctx[] _stack = new Ctx[MaxTrackedDepth];
+    private int _depth;
+    private Prop _prop;
+    private int _choiceIndex;
+
+    public ResponseScanner(ResponseFacts facts) => _facts = facts;
+
+    private enum Ctx : byte
+    {
+        Skip,
+        Root,
+        Usage,
+        PromptDetails,
+        CompletionDetails,
+        Choices,
+        Choice,
+        Delta,
+        ToolCalls,
+        Error,
+        ErrorMetadata,
+        Meta,
+        MetaAttempts,
+    }
+
+    private enum Prop : byte
+    {
+        None,
+        Id,
+        Model,
+        Provider,
+        Usage,
+        PromptTokens,
+        CompletionTokens,
+        Cost,
+        PromptDetails,
+        CompletionDetails,
+        CachedTokens,
+        CacheWriteTokens,
+        ReasoningTokens,
+        Choices,
+        FinishReason,
+        Delta,
+        Content,
+        ToolCalls,
+        Error,
+        Code,
+        Message,
+        Metadata,
+        ErrorType,
+        Meta,
+        Strategy,
+        Attempt,
+        Attempts,
+    }
+
+    /// <summary>Prepares for a new top-level value (each SSE event is one).</summary>
+    public void Reset()
+    {
+        _depth = 0;
+        _prop = Prop.None;
+        _choiceIndex = 0;
+    }
+
+    /// <summary>Consumes every complete token the reader has.</summary>
+    public void Scan(ref Utf8JsonReader reader)
+    {
+        while (reader.Read())
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.PropertyName:
+                    _prop = Classify(Top, ref reader);
+                    break;
+                case JsonTokenType.StartObject:
+                    Push(_depth == 0 ? Ctx.Root : ChildObject(Top, _prop));
+                    break;
+                case JsonTokenType.StartArray:
+                    Push(ChildArray(Top, _prop));
+                    break;
+                case JsonTokenType.EndObject:
+                case JsonTokenType.EndArray:
+                    _depth--;
+                    _prop = Prop.None;
+                    break;
+                case JsonTokenType.String:
+                    OnString(ref reader);
+                    break;
+                case JsonTokenType.Number:
+                    OnNumber(ref reader);
+                    break;
+            }
+        }
+    }
+
+    private Ctx Top => _depth == 0 ? Ctx.Skip : _depth <= MaxTrackedDepth ? _stack[_depth - 1] : Ctx.Skip;
+
+    private void Push(Ctx ctx)
+    {
+        if (_depth < MaxTrackedDepth)
+        {
+            _stack[_depth] = ctx;
+        }
+
+        _depth++;
+        _prop = Prop.None;
+    }
+
+    private Ctx ChildObject(Ctx parent, Prop prop)
+    {
+        switch (parent)
+        {
+            case Ctx.Root when prop == Prop.Usage:
+                return Ctx.Usage;
+            case Ctx.Root when prop == Prop.Error:
+                _facts.HasError = true;
+                return Ctx.Error;
+            case Ctx.Root when prop == Prop.Meta:
+                _facts.HasRoutingMetadata = true;
+                return Ctx.Meta;
+            case Ctx.Usage when prop == Prop.PromptDetails:
+                return Ctx.PromptDetails;
+            case Ctx.Usage when prop == Prop.CompletionDetails:
+                return Ctx.CompletionDetails;
+            case Ctx.Choices:
+                _choiceIndex++;
+                return Ctx.Choice;
+            case Ctx.Choice when prop == Prop.Delta:
+                return Ctx.Delta;
+            case Ctx.Error when prop == Prop.Metadata:
+                return Ctx.ErrorMetadata;
+            case Ctx.ToolCalls:
+                _facts.SawToken = true;
+                return Ctx.Skip;
+            case Ctx.MetaAttempts:
+                _facts.RoutingAttemptsCount++;
+                return Ctx.Skip;
+            default:
+                return Ctx.Skip;
+        }
+    }
+
+    private Ctx ChildArray(Ctx parent, Prop prop)
+    {
+        switch (parent)
+        {
+            case Ctx.Root when prop == Prop.Choices:
+                _choiceIndex = -1;
+                return Ctx.Choices;
+            case Ctx.Delta when prop == Prop.ToolCalls:
+                return Ctx.ToolCalls;
+            case Ctx.Meta when prop == Prop.Attempts:
+                _facts.RoutingAttemptsCount = 0;
+                return Ctx.MetaAttempts;
+            default:
+                return Ctx.Skip;
+        }
+    }
+
+    private Prop Classify(Ctx ctx, ref Utf8JsonReader reader)
+    {
+        switch (ctx)
+        {
+            case Ctx.Root:
+                if (reader.ValueTextEquals("id"u8)) return Prop.Id;
+                if (reader.ValueTextEquals("model"u8)) return Prop.Model;
+                if (reader.ValueTextEquals("provider"u8)) return Prop.Provider;
+                if (reader.ValueTextEquals("usage"u8)) return Prop.Usage;
+                if (reader.ValueTextEquals("choices"u8)) return Prop.Choices;
+                if (reader.ValueTextEquals("error"u8)) return Prop.Error;
+                if (reader.ValueTextEquals("openrouter_metadata"u8)) return Prop.Meta;
+                return Prop.None;
+            case Ctx.Usage:
+                if (reader.ValueTextEquals("prompt_tokens"u8)) return Prop.PromptTokens;
+                if (reader.ValueTextEquals("completion_tokens"u8)) return Prop.CompletionTokens;
+                if (reader.ValueTextEquals("cost"u8)) return Prop.Cost;
+                if (reader.ValueTextEquals("prompt_tokens_details"u8)) return Prop.PromptDetails;
+                if (reader.ValueTextEquals("completion_tokens_details"u8)) return Prop.CompletionDetails;
+                return Prop.None;
+            case Ctx.PromptDetails:
+                if (reader.ValueTextEquals("cached_tokens"u8)) return Prop.CachedTokens;
+                if (reader.ValueTextEquals("cache_write_tokens"u8)) return Prop.CacheWriteTokens;
+                return Prop.None;
+            case Ctx.CompletionDetails:
+                return reader.ValueTextEquals("reasoning_tokens"u8) ? Prop.ReasoningTokens : Prop.None;
+            case Ctx.Choice:
+                if (reader.ValueTextEquals("finish_reason"u8)) return Prop.FinishReason;
+                if (reader.ValueTextEquals("delta"u8) || reader.ValueTextEquals("message"u8)) return Prop.Delta;
+                return Prop.None;
+            case Ctx.Delta:
+                if (reader.ValueTextEquals("content"u8)) return Prop.Content;
+                if (reader.ValueTextEquals("tool_calls"u8)) return Prop.ToolCalls;
+                return Prop.None;
+            case Ctx.Error:
+                if (reader.ValueTextEquals("code"u8)) return Prop.Code;
+                if (reader.ValueTextEquals("message"u8)) return Prop.Message;
+                if (reader.ValueTextEquals("metadata"u8)) return Prop.Metadata;
+                return Prop.None;
+            case Ctx.ErrorMetadata:
+                if (reader.ValueTextEquals("error_type"u8)) return Prop.ErrorType;
+                if (reader.ValueTextEquals("reasons"u8) || reader.ValueTextEquals("flagged_input"u8))
+                {
+                    _facts.ErrorHasModerationDetails = true;
+                }
+
+                return Prop.None;
+            case Ctx.Meta:
+                if (reader.ValueTextEquals("strategy"u8)) return Prop.Strategy;
+                if (reader.ValueTextEquals("attempt"u8)) return Prop.Attempt;
+                if (reader.ValueTextEquals("attempts"u8)) return Prop.Attempts;
+                return Prop.None;
+            default:
+                return Prop.None;
+        }
+    }
+
+    private void OnString(ref Utf8JsonReader reader)
+    {
+        switch (Top)
+        {
+            case Ctx.Root when _prop == Prop.Id:
+                SetOnce(ref _facts.Id, ref reader);
+                break;
+            case Ctx.Root when _prop == Prop.Model:
+                SetOnce(ref _facts.Model, ref reader);
+                break;
+            case Ctx.Root when _prop == Prop.Provider:
+                SetOnce(ref _facts.Provider, ref reader);
+                break;
+            case Ctx.Choice when _prop == Prop.FinishReason:
+                if (_choiceIndex <= 0)
+                {
+                    SetOnce(ref _facts.FinishReason, ref reader);
+                }
+
+                break;
+            case Ctx.Delta when _prop == Prop.Content:
+                var length = reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
+                if (length > 0)
+                {
+                    _facts.ContentBytes += length;
+                    _facts.SawToken = true;
+                }
+
+                break;
+            case Ctx.Error when _prop == Prop.Code:
+                SetOnce(ref _facts.ErrorCodeText, ref reader);
+                if (_facts.ErrorCodeText is { } text && int.TryParse(text, out var parsed))
+                {
+                    _facts.ErrorCode = parsed;
+                }
+
+                break;
+            case Ctx.Error when _prop == Prop.Message:
+                // The message is not kept (it can quote the prompt); only whether it speaks of a limit.
+                _facts.ErrorMentionsLimit |= ContainsLimit(ref reader);
+                break;
+            case Ctx.ErrorMetadata when _prop == Prop.ErrorType:
+                SetOnce(ref _facts.ErrorMetadataType, ref reader);
+                break;
+            case Ctx.Meta when _prop == Prop.Strategy:
+                SetOnce(ref _facts.RoutingStrategy, ref reader);
+                break;
+        }
+    }
+
+    private void OnNumber(ref Utf8JsonReader reader)
+    {
+        switch (Top)
+        {
+            case Ctx.Usage:
+                switch (_prop)
+                {
+                    case Prop.PromptTokens:
+                        _facts.PromptTokens = ReadLong(ref reader);
+                        break;
+                    case Prop.CompletionTokens:
+                        _facts.CompletionTokens = ReadLong(ref reader);
+                        break;
+                    case Prop.Cost:
+                        _facts.Cost = reader.TryGetDecimal(out var cost) ? cost : (decimal)reader.GetDouble();
+                        break;
+                }
+
+                break;
+            case Ctx.PromptDetails when _prop == Prop.CachedTokens:
+                _facts.CachedTokens = ReadLong(ref reader);
+                break;
+            case Ctx.PromptDetails when _prop == Prop.CacheWriteTokens:
+                _facts.CacheWriteTokens = ReadLong(ref reader);
+                break;
+            case Ctx.CompletionDetails when _prop == Prop.ReasoningTokens:
+                _facts.ReasoningTokens = ReadLong(ref reader);
+                break;
+            case Ctx.Error when _prop == Prop.Code:
+                _facts.ErrorCode = reader.TryGetInt32(out var code) ? code : null;
+                break;
+            case Ctx.Meta when _prop == Prop.Attempt:
+                _facts.RoutingAttempt = reader.TryGetInt32(out var attempt) ? attempt : null;
+                break;
+        }
+    }
+
+    private static long? ReadLong(ref Utf8JsonReader reader) =>
+        reader.TryGetInt64(out var value) ? value : reader.TryGetDouble(out var d) ? (long)d : null;
+
+    // Streams repeat id/model/provider in every chunk: keep the first, allocate once.
+    private static void SetOnce(ref string? field, ref Utf8JsonReader reader) => field ??= reader.GetString();
+
+    private static bool ContainsLimit(ref Utf8JsonReader reader)
+    {
+        if (reader.HasValueSequence || reader.ValueIsEscaped)
+        {
+            return reader.GetString()!.Contains("limit", StringComparison.OrdinalIgnoreCase);
+        }
+
+        return reader.ValueSpan.IndexOf("limit"u8) >= 0 || reader.ValueSpan.IndexOf("Limit"u8) >= 0;
+    }
+}

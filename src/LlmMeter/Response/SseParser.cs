@@ -1,0 +1,154 @@
+using System.Buffers;
+
+namespace LlmMeter.Response;
+
+/// <summary>
+/// Incremental server-sent-events parser over exactly the bytes the caller reads: any split point, LF or
+/// CRLF line ends, comment lines (<c>: OPENROUTER PROCESSING</c>) skipped, multi-line <c>data</c> joined,
+/// <c>data: [DONE]</c> reported as the end.
+/// </summary>
+internal sealed class SseParser : IDisposable
+{
+    private byte[] _line = [];
+    private int _lineLength;
+    private byte[] _data = [];
+    private int _dataLength;
+    private bool _hasData;
+
+    /// <summary>Receives complete events.</summary>
+    public interface IEventHandler
+    {
+        void OnEvent(ReadOnlySpan<byte> data);
+
+        void OnDone();
+    }
+
+    public void Feed(ReadOnlySpan<byte> chunk, IEventHandler handler)
+    {
+        while (!chunk.IsEmpty)
+        {
+            var lf = chunk.IndexOf((byte)'\n');
+            if (lf < 0)
+            {
+                Append(ref _line, ref _lineLength, chunk);
+                return;
+            }
+
+            if (_lineLength == 0)
+            {
+                OnLine(chunk[..lf], handler);
+            }
+            else
+            {
+                Append(ref _line, ref _lineLength, chunk[..lf]);
+                OnLine(_line.AsSpan(0, _lineLength), handler);
+                _lineLength = 0;
+            }
+
+            chunk = chunk[(lf + 1)..];
+        }
+    }
+
+    /// <summary>The stream ended: a last line or event without its terminator still counts.</summary>
+    public void Complete(IEventHandler handler)
+    {
+        if (_lineLength > 0)
+        {
+            OnLine(_line.AsSpan(0, _lineLength), handler);
+            _lineLength = 0;
+        }
+
+        Dispatch(handler);
+    }
+
+    public void Dispose()
+    {
+        Return(ref _line);
+        Return(ref _data);
+    }
+
+    private void OnLine(ReadOnlySpan<byte> line, IEventHandler handler)
+    {
+        if (!line.IsEmpty && line[^1] == (byte)'\r')
+        {
+            line = line[..^1];
+        }
+
+        if (line.IsEmpty)
+        {
+            Dispatch(handler);
+            return;
+        }
+
+        if (line[0] == (byte)':' || !line.StartsWith("data"u8))
+        {
+            return; // Comment, or a field (event:, id:, retry:) the meter does not need.
+        }
+
+        var value = line[4..];
+        if (!value.IsEmpty)
+        {
+            if (value[0] != (byte)':')
+            {
+                return; // A field whose name only starts with "data".
+            }
+
+            value = value[1..];
+            if (!value.IsEmpty && value[0] == (byte)' ')
+            {
+                value = value[1..];
+            }
+        }
+
+        if (_hasData)
+        {
+            Append(ref _data, ref _dataLength, "\n"u8);
+        }
+
+        Append(ref _data, ref _dataLength, value);
+        _hasData = true;
+    }
+
+    private void Dispatch(IEventHandler handler)
+    {
+        if (!_hasData)
+        {
+            return;
+        }
+
+        var data = _data.AsSpan(0, _dataLength);
+        _hasData = false;
+        _dataLength = 0;
+        if (data.SequenceEqual("[DONE]"u8))
+        {
+            handler.OnDone();
+        }
+        else
+        {
+            handler.OnEvent(data);
+        }
+    }
+
+    private static void Append(ref byte[] buffer, ref int length, ReadOnlySpan<byte> bytes)
+    {
+        if (length + bytes.Length > buffer.Length)
+        {
+            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(Math.Max(buffer.Length * 2, 1024), length + bytes.Length));
+            buffer.AsSpan(0, length).CopyTo(bigger);
+            Return(ref buffer);
+            buffer = bigger;
+        }
+
+        bytes.CopyTo(buffer.AsSpan(length));
+        length += bytes.Length;
+    }
+
+    private static void Return(ref byte[] buffer)
+    {
+        if (buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            buffer = [];
+        }
+    }
+}
