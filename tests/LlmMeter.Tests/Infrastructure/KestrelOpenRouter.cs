@@ -63,7 +63,8 @@ public sealed class KestrelOpenRouter : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
+        // A cancelled token stops at once: tests leave streams hanging on purpose.
+        await _app.StopAsync(new CancellationToken(canceled: true));
         await _app.DisposeAsync();
     }
 

@@ -28,7 +28,8 @@ internal static class ErrorClassifier
             return FromStatus(code, facts);
         }
 
-        var text = facts.ErrorMetadataType ?? facts.ErrorCodeText;
+        // A string code ("rate_limit_exceeded") is more specific than the metadata's error_type ("provider_error").
+        var text = facts.ErrorCodeText ?? facts.ErrorMetadataType;
         if (string.IsNullOrEmpty(text))
         {
             return facts.FinishReason == "content_filter" ? LlmErrorType.Moderation : LlmErrorType.UpstreamUnavailable;
