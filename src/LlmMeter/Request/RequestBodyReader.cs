@@ -21,19 +21,28 @@ internal static class RequestBodyReader
             return new RequestInfo { Warning = NoBody };
         }
 
-        if (!IsReplayable(content))
+        try
         {
-            // Makes any content (the OpenAI SDK's included) safe to read here and send afterwards.
+            if (!IsReplayable(content))
+            {
+                // Makes any content (the OpenAI SDK's included) safe to read here and send afterwards.
 #if NET9_0_OR_GREATER
-            await content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
+                await content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
 #else
-            await content.LoadIntoBufferAsync().ConfigureAwait(false);
+                await content.LoadIntoBufferAsync().ConfigureAwait(false);
 #endif
-        }
+            }
 
-        using var collector = new PooledBufferStream();
-        await content.CopyToAsync(collector, cancellationToken).ConfigureAwait(false);
-        return Parse(collector.WrittenSpan);
+            using var collector = new PooledBufferStream();
+            await content.CopyToAsync(collector, cancellationToken).ConfigureAwait(false);
+            return Parse(collector.WrittenSpan);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The content's own failure (or the caller's cancellation) resurfaces when the inner handler
+            // sends it; the record just says the body could not be read.
+            return new RequestInfo { Warning = NotRead };
+        }
     }
 
     public static RequestInfo Read(HttpContent? content, CancellationToken cancellationToken)

@@ -298,11 +298,38 @@ public sealed class LlmMeterHandlerTests : IDisposable
         Assert.Equal(LlmCallOutcome.Success, record.Outcome);
     }
 
+    [Fact]
+    public async Task SendAsync_UnreadableRequestContent_CallerSeesItsOwnErrorAndTheRecordSaysSo()
+    {
+        _openRouter.Json("chat/completions", OpenRouterSamples.Chat("openai/gpt-4o"));
+        using var http = Metered.Client(_openRouter.ApiRoot, _sink);
+
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => http.PostAsync("chat/completions", new StreamContent(new FailingStream())));
+
+        Assert.Contains("content source is broken", ex.ToString(), StringComparison.Ordinal);
+        var record = await _sink.SingleAsync();
+        Assert.Contains("request_body_not_read", record.Warnings!);
+        Assert.Equal(LlmCallOutcome.NetworkError, record.Outcome);
+    }
+
     internal static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
     private sealed class ThrowingSink : ILlmCallSink
     {
         public void Record(LlmCallRecord call) => throw new InvalidOperationException("sink is broken");
+    }
+
+    private sealed class FailingStream : MemoryStream
+    {
+        public override int Read(byte[] buffer, int offset, int count) => throw new IOException("content source is broken");
+
+        public override int Read(Span<byte> buffer) => throw new IOException("content source is broken");
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            throw new IOException("content source is broken");
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            throw new IOException("content source is broken");
     }
 
     private sealed class NonSeekableStream(byte[] bytes) : MemoryStream(bytes)
