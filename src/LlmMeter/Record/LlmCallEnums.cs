@@ -93,7 +93,7 @@ public static class LlmEndpoints
 
 /// <summary>Writes enum values in snake_case (<c>http_error</c>) and reads them back.</summary>
 /// <typeparam name="TEnum">The enum.</typeparam>
-public sealed class SnakeCaseEnumConverter<TEnum> : JsonStringEnumConverter<TEnum>
+internal sealed class SnakeCaseEnumConverter<TEnum> : JsonStringEnumConverter<TEnum>
     where TEnum : struct, Enum
 {
     /// <summary>Creates the converter.</summary>

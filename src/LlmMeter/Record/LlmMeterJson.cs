@@ -30,7 +30,7 @@ public static class LlmMeterJson
 public sealed partial class LlmMeterJsonContext : JsonSerializerContext;
 
 /// <summary>Writes <see cref="DateTimeOffset"/> as <c>2026-01-31T12:00:00.123Z</c>.</summary>
-public sealed class UtcMillisecondsConverter : JsonConverter<DateTimeOffset>
+internal sealed class UtcMillisecondsConverter : JsonConverter<DateTimeOffset>
 {
     /// <inheritdoc />
     public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>

@@ -1,4 +1,4 @@
-using System.Net.Http.Headers;
+using System.Collections.ObjectModel;
 using System.Text.Json;
 using LlmMeter.Internal;
 using LlmMeter.Request;
@@ -283,7 +283,7 @@ internal sealed class CallState : SseParser.IEventHandler
             tagWarning = !TagRules.TryParseHeader(headerValues, merged);
         }
 
-        return merged;
+        return new ReadOnlyDictionary<string, string>(merged);
     }
 
     private static DateTimeOffset TruncateToMilliseconds(DateTimeOffset time) =>

@@ -52,7 +52,7 @@ internal static class RecordBuilder
             Tags = call.Tags,
             Endpoint = call.Endpoint,
             RequestedModel = requested,
-            FallbackModels = request.Models,
+            FallbackModels = request.Models is { } models ? Array.AsReadOnly(models) : null,
             ServedModel = facts.Model,
             FallbackUsed = fallbackUsed,
             FallbackIndex = fallbackIndex,
@@ -73,7 +73,7 @@ internal static class RecordBuilder
             ReasoningTokens = facts.ReasoningTokens,
             CostUsd = cost,
             CostSource = costSource,
-            Warnings = warnings,
+            Warnings = warnings is null ? null : Array.AsReadOnly(warnings.ToArray()),
         };
     }
 
