@@ -21,17 +21,19 @@ internal static class RequestBodyReader
             return new RequestInfo { Warning = NoBody };
         }
 
+        if (IsReplayable(content))
+        {
+            return Read(content, cancellationToken); // In memory already: no I/O, no need for async.
+        }
+
         try
         {
-            if (!IsReplayable(content))
-            {
-                // Makes any content (the OpenAI SDK's included) safe to read here and send afterwards.
+            // Makes any content (the OpenAI SDK's included) safe to read here and send afterwards.
 #if NET9_0_OR_GREATER
-                await content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
+            await content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
 #else
-                await content.LoadIntoBufferAsync().ConfigureAwait(false);
+            await content.LoadIntoBufferAsync().ConfigureAwait(false);
 #endif
-            }
 
             using var collector = new PooledBufferStream();
             await content.CopyToAsync(collector, cancellationToken).ConfigureAwait(false);

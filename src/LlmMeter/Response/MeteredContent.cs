@@ -18,7 +18,15 @@ internal sealed class MeteredContent : HttpContent
         _call = call;
         foreach (var header in inner.Headers.NonValidated)
         {
-            Headers.TryAddWithoutValidation(header.Key, header.Value);
+            // The string overload for the usual single value: the IEnumerable one boxes the values and their enumerator.
+            if (header.Value.Count == 1)
+            {
+                Headers.TryAddWithoutValidation(header.Key, header.Value.ToString());
+            }
+            else
+            {
+                Headers.TryAddWithoutValidation(header.Key, header.Value);
+            }
         }
     }
 

@@ -59,12 +59,36 @@ internal sealed class MeteredStream : Stream
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        ValueTask<int> pending;
+        try
+        {
+            pending = _inner.ReadAsync(buffer, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            _call.OnReadFailed(ex);
+            throw;
+        }
+
+        // Data already buffered by the transport completes synchronously: no async state machine for it.
+        if (pending.IsCompletedSuccessfully)
+        {
+            var read = pending.Result;
+            Observe(buffer.Span[..read], buffer.Length);
+            return new ValueTask<int>(read);
+        }
+
+        return AwaitRead(pending, buffer);
+    }
+
+    private async ValueTask<int> AwaitRead(ValueTask<int> pending, Memory<byte> buffer)
     {
         int read;
         try
         {
-            read = await _inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            read = await pending.ConfigureAwait(false);
         }
         catch (Exception ex)
         {

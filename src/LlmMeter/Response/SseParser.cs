@@ -34,8 +34,18 @@ internal sealed class SseParser : IDisposable
                 return;
             }
 
+            var rest = chunk[(lf + 1)..];
             if (_lineLength == 0)
             {
+                // Fast path, the usual shape: "data: {...}" and the blank line that ends the event arrive
+                // together, so the event is handed over from the caller's buffer without a copy.
+                if (!_hasData && TryDataValue(chunk[..lf], out var value) && BlankLineLength(rest) is var blank and > 0)
+                {
+                    Emit(value, handler);
+                    chunk = rest[blank..];
+                    continue;
+                }
+
                 OnLine(chunk[..lf], handler);
             }
             else
@@ -45,7 +55,7 @@ internal sealed class SseParser : IDisposable
                 _lineLength = 0;
             }
 
-            chunk = chunk[(lf + 1)..];
+            chunk = rest;
         }
     }
 
@@ -80,24 +90,9 @@ internal sealed class SseParser : IDisposable
             return;
         }
 
-        if (line[0] == (byte)':' || !line.StartsWith("data"u8))
+        if (!TryDataValue(line, out var value))
         {
-            return; // Comment, or a field (event:, id:, retry:) the meter does not need.
-        }
-
-        var value = line[4..];
-        if (!value.IsEmpty)
-        {
-            if (value[0] != (byte)':')
-            {
-                return; // A field whose name only starts with "data".
-            }
-
-            value = value[1..];
-            if (!value.IsEmpty && value[0] == (byte)' ')
-            {
-                value = value[1..];
-            }
+            return; // A comment (": OPENROUTER PROCESSING") or a field the meter does not need (event:, id:, retry:).
         }
 
         if (_hasData)
@@ -107,6 +102,55 @@ internal sealed class SseParser : IDisposable
 
         Append(ref _data, ref _dataLength, value);
         _hasData = true;
+    }
+
+    // "data: x", "data:x" or "data" (empty value); the line may still end with CR.
+    private static bool TryDataValue(ReadOnlySpan<byte> line, out ReadOnlySpan<byte> value)
+    {
+        value = default;
+        if (!line.StartsWith("data"u8))
+        {
+            return false;
+        }
+
+        var rest = line[4..];
+        if (!rest.IsEmpty && rest[^1] == (byte)'\r')
+        {
+            rest = rest[..^1];
+        }
+
+        if (!rest.IsEmpty)
+        {
+            if (rest[0] != (byte)':')
+            {
+                return false; // A field whose name only starts with "data".
+            }
+
+            rest = rest[1..];
+            if (!rest.IsEmpty && rest[0] == (byte)' ')
+            {
+                rest = rest[1..];
+            }
+        }
+
+        value = rest;
+        return true;
+    }
+
+    // Length of a blank line ("\n" or "\r\n") at the start of the span, or 0.
+    private static int BlankLineLength(ReadOnlySpan<byte> span) =>
+        span.IsEmpty ? 0 : span[0] == (byte)'\n' ? 1 : span.Length > 1 && span[0] == (byte)'\r' && span[1] == (byte)'\n' ? 2 : 0;
+
+    private static void Emit(ReadOnlySpan<byte> data, IEventHandler handler)
+    {
+        if (data.SequenceEqual("[DONE]"u8))
+        {
+            handler.OnDone();
+        }
+        else
+        {
+            handler.OnEvent(data);
+        }
     }
 
     private void Dispatch(IEventHandler handler)
@@ -119,14 +163,7 @@ internal sealed class SseParser : IDisposable
         var data = _data.AsSpan(0, _dataLength);
         _hasData = false;
         _dataLength = 0;
-        if (data.SequenceEqual("[DONE]"u8))
-        {
-            handler.OnDone();
-        }
-        else
-        {
-            handler.OnEvent(data);
-        }
+        Emit(data, handler);
     }
 
     private static void Append(ref byte[] buffer, ref int length, ReadOnlySpan<byte> bytes)

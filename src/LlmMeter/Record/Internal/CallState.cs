@@ -14,7 +14,6 @@ namespace LlmMeter.Record.Internal;
 internal sealed class CallState : SseParser.IEventHandler
 {
     private readonly MeterCore _core;
-    private readonly object _gate = new();
     private readonly long _startTimestamp;
     private readonly string _serverAddress;
     private readonly int _serverPort;
@@ -113,7 +112,9 @@ internal sealed class CallState : SseParser.IEventHandler
         var headers = response.Content.Headers;
         IsEventStream = string.Equals(headers.ContentType?.MediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase);
         _contentLength = headers.ContentLength;
-        if (headers.ContentEncoding.Count > 0 && !headers.ContentEncoding.All(static e => e.Equals("identity", StringComparison.OrdinalIgnoreCase)))
+        // Checking presence first: the ContentEncoding collection is allocated on first access, on every call.
+        if (headers.NonValidated.Contains("Content-Encoding")
+            && headers.ContentEncoding.Count > 0 && !headers.ContentEncoding.All(static e => e.Equals("identity", StringComparison.OrdinalIgnoreCase)))
         {
             AddWarning("response_body_encoded"); // The caller reads compressed bytes; the meter cannot parse them.
             return;
@@ -140,7 +141,7 @@ internal sealed class CallState : SseParser.IEventHandler
     public void OnBytes(ReadOnlySpan<byte> bytes)
     {
         bool complete;
-        lock (_gate)
+        lock (_facts)
         {
             if (_finished != 0)
             {
@@ -153,7 +154,8 @@ internal sealed class CallState : SseParser.IEventHandler
                 Parse(bytes);
             }
 
-            if (_ttftTimestamp == 0 && _facts.SawToken)
+            // Only streams report TTFT; a clock read per non-streamed body would be wasted.
+            if (_ttftTimestamp == 0 && IsEventStream && _facts.SawToken)
             {
                 _ttftTimestamp = _core.Time.GetTimestamp();
             }
@@ -177,6 +179,13 @@ internal sealed class CallState : SseParser.IEventHandler
 
     void SseParser.IEventHandler.OnEvent(ReadOnlySpan<byte> data)
     {
+        // After the first chunks, plain content deltas are only measured, not parsed.
+        if (_facts.SawToken && _facts.Model is not null && !EventTriage.NeedsFullScan(data))
+        {
+            _facts.ContentBytes += EventTriage.ContentBytes(data);
+            return;
+        }
+
         _scanner!.Reset();
         try
         {
@@ -202,7 +211,7 @@ internal sealed class CallState : SseParser.IEventHandler
         try
         {
             var end = _core.Time.GetTimestamp();
-            lock (_gate)
+            lock (_facts)
             {
                 if (_parsing && reason == EndReason.Completed)
                 {

@@ -61,6 +61,13 @@ internal sealed class LlmMeterMetrics
 
     public void Record(LlmCallRecord record, string serverAddress, int serverPort)
     {
+        // No listener (no OpenTelemetry, no MeterListener): every Record/Add below would be a no-op, so skip
+        // building the tag lists and boxing the port and fallback flag on every call.
+        if (!_duration.Enabled && !_tokens.Enabled && !_timeToFirstChunk.Enabled && !_cost.Enabled && !_requests.Enabled)
+        {
+            return;
+        }
+
         var operation = OperationName(record.Endpoint);
         var tags = new TagList
         {
