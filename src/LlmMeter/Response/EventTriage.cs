@@ -1,23 +1,19 @@
 namespace LlmMeter.Response;
 
 /// <summary>
-/// Decides, with a few vectorised searches instead of a JSON parse, whether a stream chunk can carry
-/// anything the record still needs. Once the first chunks have given the id, model, provider and first
-/// token, most chunks are plain content deltas: only their content length is taken.
+/// Looks at a stream chunk with vectorised searches instead of a JSON parse. Once the first chunks have given
+/// the id, model, provider and first token, most chunks are plain content deltas: only their content length
+/// is taken, and a chunk with usage is told apart so that it is parsed at once.
 /// </summary>
 internal static class EventTriage
 {
-    /// <summary>True when the chunk may carry usage, an error, routing metadata or a finish reason.</summary>
-    public static bool NeedsFullScan(ReadOnlySpan<byte> json) =>
-        HasObjectValue(json, "\"usage\":"u8)
-        || HasObjectValue(json, "\"error\":"u8)
-        || HasObjectValue(json, "\"openrouter_metadata\":"u8)
-        || HasNonNullValue(json, "\"finish_reason\":"u8);
+    /// <summary>True when the chunk carries a <c>usage</c> object (a chunk like no other: parse it).</summary>
+    public static bool HasUsage(ReadOnlySpan<byte> json) => HasObjectValue(json, "\"usage\""u8);
 
     /// <summary>Bytes of the first <c>"content"</c> string (escapes counted as written), 0 when none.</summary>
     public static int ContentBytes(ReadOnlySpan<byte> json)
     {
-        var value = ValueAfter(json, "\"content\":"u8);
+        var value = ValueAfter(json, "\"content\""u8);
         if (value.IsEmpty || value[0] != (byte)'"')
         {
             return 0;
@@ -51,41 +47,43 @@ internal static class EventTriage
     {
         while (true)
         {
-            var at = json.IndexOf(key);
-            if (at < 0)
+            var value = ValueAfter(json, key, out var rest);
+            if (rest.IsEmpty)
             {
                 return false;
             }
 
-            json = json[(at + key.Length)..].TrimStart(" \t\r\n"u8);
-            if (!json.IsEmpty && json[0] == (byte)'{')
+            if (!value.IsEmpty && value[0] == (byte)'{')
             {
                 return true;
             }
+
+            json = rest;
         }
     }
 
-    private static bool HasNonNullValue(ReadOnlySpan<byte> json, ReadOnlySpan<byte> key)
+    private static ReadOnlySpan<byte> ValueAfter(ReadOnlySpan<byte> json, ReadOnlySpan<byte> key) => ValueAfter(json, key, out _);
+
+    // The value after the first occurrence of `key` followed by a colon (a string that merely equals the key is
+    // passed over); `rest` is where to search again, empty when the key is not there.
+    private static ReadOnlySpan<byte> ValueAfter(ReadOnlySpan<byte> json, ReadOnlySpan<byte> key, out ReadOnlySpan<byte> rest)
     {
         while (true)
         {
             var at = json.IndexOf(key);
             if (at < 0)
             {
-                return false;
+                rest = default;
+                return default;
             }
 
-            json = json[(at + key.Length)..].TrimStart(" \t\r\n"u8);
-            if (!json.IsEmpty && json[0] != (byte)'n')
+            json = json[(at + key.Length)..];
+            var after = json.TrimStart(" \t\r\n"u8);
+            if (!after.IsEmpty && after[0] == (byte)':')
             {
-                return true;
+                rest = json;
+                return after[1..].TrimStart(" \t\r\n"u8);
             }
         }
-    }
-
-    private static ReadOnlySpan<byte> ValueAfter(ReadOnlySpan<byte> json, ReadOnlySpan<byte> key)
-    {
-        var at = json.IndexOf(key);
-        return at < 0 ? default : json[(at + key.Length)..].TrimStart(" \t\r\n"u8);
     }
 }

@@ -27,7 +27,9 @@ internal sealed class CallState : SseParser.IEventHandler
     private long? _contentLength;
     private bool _parsing;
     private bool _doneSeen;
+    private RecentEvents? _recent;
     private int _finished;
+    private int _observing;
 
     private CallState(MeterCore core, Uri uri, string endpoint, IReadOnlyDictionary<string, string> tags, RequestInfo request)
     {
@@ -140,10 +142,17 @@ internal sealed class CallState : SseParser.IEventHandler
     /// <summary>Bytes the caller just read.</summary>
     public void OnBytes(ReadOnlySpan<byte> bytes)
     {
-        bool complete;
-        lock (_facts)
+        // A flag rather than a lock: reads of one stream do not overlap, only a dispose or the finish can
+        // race with a read, and Finish waits for the flag to drop before it touches the parsers.
+        if (Interlocked.Exchange(ref _observing, 1) != 0)
         {
-            if (_finished != 0)
+            return;
+        }
+
+        bool complete;
+        try
+        {
+            if (Volatile.Read(ref _finished) != 0)
             {
                 return;
             }
@@ -163,6 +172,10 @@ internal sealed class CallState : SseParser.IEventHandler
             // [DONE] ends a stream even if the caller stops reading there; Content-Length ends a body.
             complete = _doneSeen || (!IsEventStream && _bodyBytes == _contentLength);
         }
+        finally
+        {
+            Volatile.Write(ref _observing, 0);
+        }
 
         if (complete)
         {
@@ -179,23 +192,23 @@ internal sealed class CallState : SseParser.IEventHandler
 
     void SseParser.IEventHandler.OnEvent(ReadOnlySpan<byte> data)
     {
-        // After the first chunks, plain content deltas are only measured, not parsed.
-        if (_facts.SawToken && _facts.Model is not null && !EventTriage.NeedsFullScan(data))
+        // Once the first chunks gave the model and the first token, content deltas are measured and kept
+        // for later, not parsed: usage, finish reason and errors come at the end (see RecentEvents).
+        if (_facts.SawToken && _facts.Model is not null)
         {
             _facts.ContentBytes += EventTriage.ContentBytes(data);
+            if (!EventTriage.HasUsage(data))
+            {
+                (_recent ??= new RecentEvents()).Remember(data);
+                return;
+            }
+
+            ScanRecent();
+            ScanEvent(data, countContent: false);
             return;
         }
 
-        _scanner!.Reset();
-        try
-        {
-            var reader = new Utf8JsonReader(data, isFinalBlock: true, default);
-            _scanner.Scan(ref reader);
-        }
-        catch (JsonException)
-        {
-            AddWarning("stream_chunk_not_json");
-        }
+        ScanEvent(data, countContent: true);
     }
 
     void SseParser.IEventHandler.OnDone() => _doneSeen = true;
@@ -211,17 +224,28 @@ internal sealed class CallState : SseParser.IEventHandler
         try
         {
             var end = _core.Time.GetTimestamp();
-            lock (_facts)
+            var spin = default(SpinWait);
+            while (Volatile.Read(ref _observing) != 0)
             {
-                if (_parsing && reason == EndReason.Completed)
+                spin.SpinOnce(); // A read on another thread is finishing its look at the bytes.
+            }
+
+            if (_parsing)
+            {
+                if (reason == EndReason.Completed)
                 {
                     CompleteParsing();
                 }
-
-                _sse?.Dispose();
-                _json?.Dispose();
-                _parsing = false;
+                else
+                {
+                    ScanRecent(); // An aborted stream still tells its finish reason or error, if they came.
+                }
             }
+
+            _sse?.Dispose();
+            _json?.Dispose();
+            _recent?.Dispose();
+            _parsing = false;
 
             var record = RecordBuilder.Build(this, reason, exception, end);
             _core.Emit(record);
@@ -317,6 +341,41 @@ internal sealed class CallState : SseParser.IEventHandler
         }
     }
 
+    private void ScanEvent(ReadOnlySpan<byte> data, bool countContent)
+    {
+        var contentBytes = _facts.ContentBytes;
+        _scanner!.Reset();
+        try
+        {
+            var reader = new Utf8JsonReader(data, isFinalBlock: true, default);
+            _scanner.Scan(ref reader);
+        }
+        catch (JsonException)
+        {
+            AddWarning("stream_chunk_not_json");
+        }
+
+        if (!countContent)
+        {
+            _facts.ContentBytes = contentBytes; // Already measured by the triage.
+        }
+    }
+
+    private void ScanRecent()
+    {
+        if (_recent is not { Count: > 0 } recent)
+        {
+            return;
+        }
+
+        for (var i = 0; i < recent.Count; i++)
+        {
+            ScanEvent(recent[i], countContent: false);
+        }
+
+        recent.Clear();
+    }
+
     private void CompleteParsing()
     {
         try
@@ -324,6 +383,7 @@ internal sealed class CallState : SseParser.IEventHandler
             if (_sse is not null)
             {
                 _sse.Complete(this);
+                ScanRecent();
             }
             else
             {
