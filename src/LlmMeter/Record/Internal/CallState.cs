@@ -25,6 +25,7 @@ internal sealed class CallState : SseParser.IEventHandler
     private long _ttftTimestamp;
     private long _bodyBytes;
     private long? _contentLength;
+    private System.Net.Http.Headers.HttpResponseHeaders? _responseHeaders;
     private bool _parsing;
     private bool _doneSeen;
     private RecentEvents? _recent;
@@ -75,7 +76,22 @@ internal sealed class CallState : SseParser.IEventHandler
 
     public int? StatusCode { get; private set; }
 
-    public string? GenerationIdHeader { get; private set; }
+    /// <summary>The <c>X-Generation-Id</c> response header, looked up only when the body has no id.</summary>
+    public string? GenerationIdHeader
+    {
+        get
+        {
+            if (_responseHeaders is { } headers && headers.NonValidated.TryGetValues("X-Generation-Id", out var values))
+            {
+                foreach (var value in values)
+                {
+                    return value;
+                }
+            }
+
+            return null;
+        }
+    }
 
     public bool IsEventStream { get; private set; }
 
@@ -106,13 +122,12 @@ internal sealed class CallState : SseParser.IEventHandler
     {
         _headersTimestamp = _core.Time.GetTimestamp();
         StatusCode = (int)response.StatusCode;
-        if (response.Headers.TryGetValues("X-Generation-Id", out var ids))
-        {
-            GenerationIdHeader = ids.FirstOrDefault();
-        }
-
+        _responseHeaders = response.Headers;
         var headers = response.Content.Headers;
-        IsEventStream = string.Equals(headers.ContentType?.MediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase);
+
+        // The raw header, not ContentType: that would parse and allocate on every call.
+        IsEventStream = headers.NonValidated.TryGetValues("Content-Type", out var contentType)
+            && contentType.ToString().AsSpan().TrimStart().StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase);
         _contentLength = headers.ContentLength;
         // Checking presence first: the ContentEncoding collection is allocated on first access, on every call.
         if (headers.NonValidated.Contains("Content-Encoding")
