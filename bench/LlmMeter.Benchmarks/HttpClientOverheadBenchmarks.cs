@@ -3,6 +3,8 @@ using System.Text;
 using System.Text.Json;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Reports;
+using Perfolizer.Metrology;
 
 namespace LlmMeter.Benchmarks;
 
@@ -18,6 +20,7 @@ namespace LlmMeter.Benchmarks;
 [MemoryDiagnoser]
 [CategoriesColumn]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
+[Config(typeof(ExactBytesConfig))]
 public class HttpClientOverheadBenchmarks
 {
     private const string Chat2KB = "Chat_2KB";
@@ -151,6 +154,12 @@ public class HttpClientOverheadBenchmarks
         {
             throw new InvalidOperationException($"The metered {what} call did not produce the expected record: {record}");
         }
+    }
+
+    /// <summary>Allocations in bytes, not KB with two decimals: the goal is a byte budget.</summary>
+    private sealed class ExactBytesConfig : ManualConfig
+    {
+        public ExactBytesConfig() => SummaryStyle = SummaryStyle.Default.WithSizeUnit(SizeUnit.B);
     }
 
     private sealed class LastRecordSink : ILlmCallSink
