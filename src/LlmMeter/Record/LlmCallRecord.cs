@@ -40,6 +40,9 @@ public sealed record LlmCallRecord
     /// <summary>Number of routing attempts, from <c>openrouter_metadata</c>, when known.</summary>
     public int? Attempts { get; init; }
 
+    /// <summary>The providers the request asked for: its <c>provider.order</c>, else <c>provider.only</c>.</summary>
+    public IReadOnlyList<string>? RequestedProviders { get; init; }
+
     /// <summary>Upstream provider that served (response <c>provider</c>).</summary>
     public string? Provider { get; init; }
 

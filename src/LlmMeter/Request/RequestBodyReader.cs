@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace LlmMeter.Request;
 
 /// <summary>
-/// Reads <c>model</c>, <c>models</c>, <c>stream</c> and the size of the prompt text from a request body in one
+/// Reads <c>model</c>, <c>models</c>, <c>stream</c>, <c>provider</c> and the size of the prompt text from a request body in one
 /// forward pass with <see cref="Utf8JsonReader"/> (no DOM). The body that goes out is never changed: byte-array
 /// contents are serialised again from their array, and other contents are buffered by HttpContent first.
 /// </summary>
@@ -90,6 +90,11 @@ internal static class RequestBodyReader
                     reader.Read();
                     info.Models = ReadStringArray(ref reader);
                 }
+                else if (reader.ValueTextEquals("provider"u8))
+                {
+                    reader.Read();
+                    info.Providers = ReadProviderPreference(ref reader);
+                }
                 else if (reader.ValueTextEquals("stream"u8))
                 {
                     reader.Read();
@@ -129,6 +134,38 @@ internal static class RequestBodyReader
         {
             reader.Skip();
         }
+    }
+
+    // provider routing preferences: "order" (tried first to last) wins over "only" (an allow-list).
+    private static string[]? ReadProviderPreference(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            SkipValue(ref reader);
+            return null;
+        }
+
+        string[]? order = null, only = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isOrder = reader.ValueTextEquals("order"u8);
+            var isOnly = !isOrder && reader.ValueTextEquals("only"u8);
+            reader.Read();
+            if (isOrder)
+            {
+                order = ReadStringArray(ref reader);
+            }
+            else if (isOnly)
+            {
+                only = ReadStringArray(ref reader);
+            }
+            else
+            {
+                SkipValue(ref reader);
+            }
+        }
+
+        return order ?? only;
     }
 
     private static string[]? ReadStringArray(ref Utf8JsonReader reader)

@@ -11,6 +11,9 @@ internal sealed class RequestInfo
 
     public bool Stream { get; set; }
 
+    /// <summary>The request's <c>provider.order</c>, else <c>provider.only</c>.</summary>
+    public string[]? Providers { get; set; }
+
     /// <summary>Characters of message/prompt/input text, to approximate input tokens when no usage arrives.</summary>
     public long PromptChars { get; set; }
 

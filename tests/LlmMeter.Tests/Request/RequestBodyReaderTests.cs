@@ -17,6 +17,7 @@ public sealed class RequestBodyReaderTests
         Assert.Equal("a/b:free", info.Model);
         Assert.Equal(["a/b", "c/d"], info.Models!);
         Assert.True(info.Stream);
+        Assert.Equal(["OpenAI"], info.Providers!);
         Assert.Equal("user".Length + "text".Length + "abcd".Length + "image_url".Length + "data:x".Length, info.PromptChars);
         Assert.Null(info.Warning);
     }
@@ -36,5 +37,18 @@ public sealed class RequestBodyReaderTests
 
         Assert.Null(info.Model);
         Assert.Equal("x/first", info.RequestedModel);
+    }
+
+    [Theory]
+    [InlineData("""{"provider":{"only":["azure","openai"],"order":["openai"]}}""", "openai")]
+    [InlineData("""{"provider":{"allow_fallbacks":false,"only":["azure","openai"]}}""", "azure,openai")]
+    [InlineData("""{"provider":{"sort":"throughput"}}""", null)]
+    [InlineData("""{"provider":"openai"}""", null)]
+    public void Parse_ProviderPreferences_OrderWinsOverOnly(string body, string? expected)
+    {
+        var info = RequestBodyReader.Parse(Encoding.UTF8.GetBytes(body));
+
+        Assert.Equal(expected, info.Providers is { } providers ? string.Join(',', providers) : null);
+        Assert.Null(info.Warning);
     }
 }

@@ -57,6 +57,7 @@ internal static class RecordBuilder
             FallbackUsed = fallbackUsed,
             FallbackIndex = fallbackIndex,
             Attempts = facts.RoutingAttempt ?? (facts.RoutingAttemptsCount > 0 ? facts.RoutingAttemptsCount : null),
+            RequestedProviders = request.Providers is { } providers ? Array.AsReadOnly(providers) : null,
             Provider = facts.Provider,
             Stream = request.Stream || call.IsEventStream,
             StatusCode = call.StatusCode,
