@@ -1,7 +1,22 @@
-if (args is ["quick"])
+using System.Globalization;
+using LlmMeter.Benchmarks;
+using LlmMeter.Benchmarks.Collector;
+
+switch (args)
 {
-    LlmMeter.Benchmarks.QuickCheck.Run();
-    return;
+    case ["quick"]:
+        QuickCheck.Run();
+        return;
+    case ["collector-ingest", ..]:
+        await CollectorBench.IngestAsync(records: (int)Arg(args, 1, 300_000), clients: (int)Arg(args, 2, 8)).ConfigureAwait(false);
+        return;
+    case ["collector-spend", ..]:
+        await CollectorBench.SpendAsync(records: Arg(args, 1, 10_000_000), folder: args.Length > 2 ? args[2] : Path.Combine(Path.GetTempPath(), "llmmeter-bench", "spend")).ConfigureAwait(false);
+        return;
+    default:
+        BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(QuickCheck).Assembly).Run(args);
+        return;
 }
 
-BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+static long Arg(string[] args, int index, long fallback) =>
+    args.Length > index ? long.Parse(args[index], CultureInfo.InvariantCulture) : fallback;
