@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using LlmMeter.Internal;
+using LlmMeter.Policy.Internal;
 using LlmMeter.Pricing.Internal;
 using LlmMeter.Record.Internal;
 using LlmMeter.Response;
@@ -70,6 +71,11 @@ public sealed class LlmMeterHandler : DelegatingHandler
             _core.MeterFailed(ex);
         }
 
+        if (call is not null && _core.Policy is not null && ApplyPolicy(call, request, cancellationToken) is { } blocked)
+        {
+            return blocked;
+        }
+
         HttpResponseMessage response;
         try
         {
@@ -102,6 +108,11 @@ public sealed class LlmMeterHandler : DelegatingHandler
             _core.MeterFailed(ex);
         }
 
+        if (call is not null && _core.Policy is not null && ApplyPolicy(call, request, cancellationToken) is { } blocked)
+        {
+            return blocked;
+        }
+
         HttpResponseMessage response;
         try
         {
@@ -113,6 +124,33 @@ public sealed class LlmMeterHandler : DelegatingHandler
         }
 
         return call is null ? response : Attach(call, response);
+    }
+
+    // Routing before the call goes out: a rewritten model, or a 402 answered here. Never breaks the call:
+    // if the policy cannot be applied, the call goes out as the caller wrote it.
+    private HttpResponseMessage? ApplyPolicy(CallState call, HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var decision = PolicyEnforcer.Decide(_core.Policy!, _core, call);
+            if (decision.IsNone)
+            {
+                return null;
+            }
+
+            if (decision.Action == Policy.RoutingAction.Block)
+            {
+                return PolicyEnforcer.Block(request, call, decision);
+            }
+
+            PolicyEnforcer.TryRewrite(request, call, decision, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _core.MeterFailed(ex);
+        }
+
+        return null;
     }
 
     private HttpResponseMessage Attach(CallState call, HttpResponseMessage response)

@@ -1,3 +1,4 @@
+using LlmMeter.Policy;
 using LlmMeter.Pricing;
 
 namespace LlmMeter;
@@ -37,4 +38,10 @@ public sealed class LlmMeterOptions
 
     /// <summary>How often the fetched catalog is refreshed. Default one hour, at least one minute.</summary>
     public TimeSpan PriceCatalogRefreshInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// Budget-aware routing: when set, each call is checked against the policy before it goes out and may be
+    /// sent with a cheaper model or answered with a 402 without reaching OpenRouter. Null (default): no routing.
+    /// </summary>
+    public LlmMeterPolicy? Policy { get; set; }
 }

@@ -34,6 +34,7 @@ internal sealed class MeterCore
             ? LlmMeterContext.EmptyTags
             : new ReadOnlyDictionary<string, string>(new Dictionary<string, string>(options.DefaultTags, StringComparer.Ordinal));
         RequestRoutingMetadata = options.RequestRoutingMetadata;
+        Policy = options.Policy?.State;
         Sinks = sinks;
         Metrics = metrics;
         Time = time;
@@ -46,6 +47,9 @@ internal sealed class MeterCore
     public IReadOnlyDictionary<string, string> DefaultTags { get; }
 
     public bool RequestRoutingMetadata { get; }
+
+    /// <summary>The routing policy in force, or null without routing.</summary>
+    public Policy.Internal.PolicyState? Policy { get; }
 
     public ILlmCallSink[] Sinks { get; }
 
@@ -101,6 +105,15 @@ internal sealed class MeterCore
 
     public void Emit(LlmCallRecord record)
     {
+        try
+        {
+            Policy?.OnRecord(record); // Budgets count this process's calls between polls.
+        }
+        catch (Exception ex)
+        {
+            MeterFailed(ex);
+        }
+
         foreach (var sink in Sinks)
         {
             try

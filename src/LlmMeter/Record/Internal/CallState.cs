@@ -95,6 +95,12 @@ internal sealed class CallState : SseParser.IEventHandler
 
     public bool IsEventStream { get; private set; }
 
+    /// <summary>The routing rule applied before the call went out, if any.</summary>
+    public LlmRoutingInfo? Routing { get; set; }
+
+    /// <summary>True when a routing rule answered the call instead of OpenRouter.</summary>
+    public bool Blocked { get; private set; }
+
     public List<string>? Warnings { get; private set; }
 
     public static async ValueTask<CallState> StartAsync(MeterCore core, HttpRequestMessage request, string endpoint, CancellationToken cancellationToken)
@@ -199,6 +205,15 @@ internal sealed class CallState : SseParser.IEventHandler
     }
 
     public void OnEndOfBody() => Finish(EndReason.Completed, null);
+
+    /// <summary>A routing rule blocked the call: nothing went out, the caller gets a synthesized response.</summary>
+    public void FinishBlocked(int statusCode)
+    {
+        Blocked = true;
+        StatusCode = statusCode;
+        _headersTimestamp = _core.Time.GetTimestamp();
+        Finish(EndReason.Completed, null);
+    }
 
     public void OnReadFailed(Exception exception) =>
         Finish(exception is OperationCanceledException ? EndReason.Cancelled : EndReason.ReadFailed, exception);

@@ -74,6 +74,7 @@ internal static class RecordBuilder
             ReasoningTokens = facts.ReasoningTokens,
             CostUsd = cost,
             CostSource = costSource,
+            Routing = call.Routing,
             Warnings = warnings is null ? null : Array.AsReadOnly(warnings.ToArray()),
         };
     }
@@ -81,6 +82,11 @@ internal static class RecordBuilder
     private static (LlmCallOutcome, LlmErrorType?) Classify(CallState call, EndReason reason, Exception? exception)
     {
         var facts = call.Facts;
+        if (call.Blocked)
+        {
+            return (LlmCallOutcome.Blocked, null);
+        }
+
         if (call.StatusCode is not { } status)
         {
             return reason == EndReason.Cancelled
