@@ -1,4 +1,8 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using LlmMeter.Collector.Hosting;
 using LlmMeter.Collector.Store;
+using Microsoft.Extensions.Options;
 
 namespace LlmMeter.Collector.Metrics;
 
@@ -6,23 +10,211 @@ namespace LlmMeter.Collector.Metrics;
 /// The collector's Prometheus metrics, fed by ingest (only accepted records count) and reconciliation.
 /// Registered as a singleton by <see cref="MetricsExtensions.AddCollectorMetrics"/>.
 /// </summary>
+/// <remarks>
+/// Exposed as <c>llmmeter_requests_total{app,team,model,provider,outcome,fallback}</c>,
+/// <c>llmmeter_spend_usd_total{app,team,model,provider}</c>, <c>llmmeter_tokens_total{app,team,model,type}</c>,
+/// <c>llmmeter_request_duration_seconds</c> and <c>llmmeter_time_to_first_token_seconds</c> <c>{app,model}</c>,
+/// <c>llmmeter_fallbacks_total{app,requested_model,served_model}</c> and <c>llmmeter_ingest_records_total{result}</c>.
+/// Label values: <c>model</c> is the served model, else the requested one; <c>team</c> is the record's
+/// <c>team</c> tag, or <c>none</c> when the record has no (or an empty) team tag; a missing model or provider is
+/// <c>unknown</c>. Each label keeps at most <c>Metrics:MaxLabelValues</c> distinct values, later ones become
+/// <c>other</c>. Token types: <c>input</c> (cached included), <c>cached_input</c>, <c>output</c> (reasoning
+/// included), <c>reasoning</c>.
+/// </remarks>
 internal sealed class CollectorMetrics
 {
+    public const string MeterName = "LlmMeter.Collector";
+
+    /// <summary>The <c>team</c> label of records without a team tag.</summary>
+    public const string NoTeam = "none";
+
+    /// <summary>The <c>model</c> / <c>provider</c> label when the record does not say.</summary>
+    public const string Unknown = "unknown";
+
+    // OpenTelemetry GenAI advice for operation durations: 10 ms to 82 s, doubling.
+    private static readonly double[] s_secondsBuckets = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
+
+    private readonly Counter<long> _requests;
+    private readonly Counter<double> _spend;
+    private readonly Counter<long> _tokens;
+    private readonly Histogram<double> _duration;
+    private readonly Histogram<double> _timeToFirstToken;
+    private readonly Counter<long> _fallbacks;
+
+    private readonly BoundedLabel _app;
+    private readonly BoundedLabel _team;
+    private readonly BoundedLabel _model;
+    private readonly BoundedLabel _provider;
+    private readonly BoundedLabel _requestedModel;
+    private readonly BoundedLabel _servedModel;
+
+    private long _accepted;
+    private long _duplicates;
+    private long _rejected;
+
+    public CollectorMetrics(IMeterFactory meterFactory, IOptions<CollectorOptions> options)
+    {
+        var max = options.Value.Metrics.MaxLabelValues;
+        _app = new BoundedLabel(max);
+        _team = new BoundedLabel(max);
+        _model = new BoundedLabel(max);
+        _provider = new BoundedLabel(max);
+        _requestedModel = new BoundedLabel(max);
+        _servedModel = new BoundedLabel(max);
+
+        // The exporter appends "_total" to counters and "_seconds" for unit "s"; braced units such as
+        // "{request}" add nothing, and "spend_usd" carries its currency in the name (no unit).
+        var meter = meterFactory.Create(MeterName, typeof(CollectorMetrics).Assembly.GetName().Version?.ToString());
+        _requests = meter.CreateCounter<long>("llmmeter.requests", "{request}", "Ingested LLM calls by outcome and fallback.");
+        _spend = meter.CreateCounter<double>("llmmeter.spend_usd", unit: null, "Spend of ingested LLM calls in USD (reported, estimated, then reconciled).");
+        _tokens = meter.CreateCounter<long>("llmmeter.tokens", "{token}", "Tokens of ingested LLM calls by type (input includes cached_input, output includes reasoning).");
+        _duration = meter.CreateHistogram(
+            "llmmeter.request.duration",
+            unit: "s",
+            description: "Duration of ingested LLM calls, start to last byte.",
+            tags: null,
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = s_secondsBuckets });
+        _timeToFirstToken = meter.CreateHistogram(
+            "llmmeter.time_to_first_token",
+            unit: "s",
+            description: "Time to the first content of streamed LLM calls.",
+            tags: null,
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = s_secondsBuckets });
+        _fallbacks = meter.CreateCounter<long>("llmmeter.fallbacks", "{request}", "Ingested LLM calls served by another model than the requested one.");
+        // Observed, so all three results are exported (as 0) from the first scrape on.
+        meter.CreateObservableCounter(
+            "llmmeter.ingest.records",
+            ObserveIngestRecords,
+            "{record}",
+            "Records received by POST /v1/calls: accepted, duplicate (already stored) or rejected (invalid).");
+    }
+
     /// <summary>Counts an insert's accepted records (requests, spend, tokens, durations, fallbacks) and its duplicates.</summary>
     public void OnIngested(IngestResult result)
     {
-        _ = result; // TODO(metrics helper)
+        ArgumentNullException.ThrowIfNull(result);
+        Interlocked.Add(ref _accepted, result.Accepted.Count);
+        Interlocked.Add(ref _duplicates, result.Duplicates);
+        foreach (var record in result.Accepted)
+        {
+            Record(record);
+        }
     }
 
     /// <summary>Counts records refused by validation (a whole request is refused when one record is bad).</summary>
     public void OnRejected(int count)
     {
-        _ = count; // TODO(metrics helper)
+        if (count > 0)
+        {
+            Interlocked.Add(ref _rejected, count);
+        }
     }
 
     /// <summary>A record's cost was reconciled: spend grows by the positive difference (counters cannot go down).</summary>
     public void OnCostReconciled(LlmCallRecord record, decimal? previousCost, decimal reconciledCost)
     {
-        _ = (record, previousCost, reconciledCost); // TODO(metrics helper)
+        ArgumentNullException.ThrowIfNull(record);
+        var difference = reconciledCost - (previousCost ?? 0m);
+        if (difference > 0m)
+        {
+            _spend.Add((double)difference, SpendTags(Labels(record)));
+        }
     }
+
+    private void Record(LlmCallRecord record)
+    {
+        var labels = Labels(record);
+
+        _requests.Add(1, new TagList
+        {
+            { "app", labels.App },
+            { "team", labels.Team },
+            { "model", labels.Model },
+            { "provider", labels.Provider },
+            { "outcome", OutcomeName(record.Outcome) },
+            { "fallback", record.FallbackUsed ? "true" : "false" },
+        });
+
+        if (record.CostUsd is { } cost && cost >= 0m)
+        {
+            _spend.Add((double)cost, SpendTags(labels));
+        }
+
+        AddTokens(labels, "input", record.InputTokens);
+        AddTokens(labels, "cached_input", record.CachedInputTokens);
+        AddTokens(labels, "output", record.OutputTokens);
+        AddTokens(labels, "reasoning", record.ReasoningTokens);
+
+        var timing = new TagList { { "app", labels.App }, { "model", labels.Model } };
+        if (double.IsFinite(record.LatencyMs) && record.LatencyMs >= 0)
+        {
+            _duration.Record(record.LatencyMs / 1000.0, timing);
+        }
+
+        if (record.TtftMs is { } ttft && double.IsFinite(ttft) && ttft >= 0)
+        {
+            _timeToFirstToken.Record(ttft / 1000.0, timing);
+        }
+
+        if (record.FallbackUsed)
+        {
+            _fallbacks.Add(1, new TagList
+            {
+                { "app", labels.App },
+                { "requested_model", _requestedModel.Bound(NonEmpty(record.RequestedModel, Unknown)) },
+                { "served_model", _servedModel.Bound(NonEmpty(record.ServedModel, Unknown)) },
+            });
+        }
+    }
+
+    private void AddTokens(in RecordLabels labels, string type, long? tokens)
+    {
+        if (tokens is { } count && count >= 0)
+        {
+            _tokens.Add(count, new TagList
+            {
+                { "app", labels.App },
+                { "team", labels.Team },
+                { "model", labels.Model },
+                { "type", type },
+            });
+        }
+    }
+
+    private RecordLabels Labels(LlmCallRecord record) => new(
+        _app.Bound(NonEmpty(record.App, Unknown)),
+        _team.Bound(record.Tags.TryGetValue("team", out var team) ? NonEmpty(team, NoTeam) : NoTeam),
+        _model.Bound(NonEmpty(record.ServedModel, NonEmpty(record.RequestedModel, Unknown))),
+        _provider.Bound(NonEmpty(record.Provider, Unknown)));
+
+    private static TagList SpendTags(in RecordLabels labels) => new()
+    {
+        { "app", labels.App },
+        { "team", labels.Team },
+        { "model", labels.Model },
+        { "provider", labels.Provider },
+    };
+
+    private IEnumerable<Measurement<long>> ObserveIngestRecords() =>
+    [
+        new(Interlocked.Read(ref _accepted), new KeyValuePair<string, object?>("result", "accepted")),
+        new(Interlocked.Read(ref _duplicates), new KeyValuePair<string, object?>("result", "duplicate")),
+        new(Interlocked.Read(ref _rejected), new KeyValuePair<string, object?>("result", "rejected")),
+    ];
+
+    private static string NonEmpty(string? value, string fallback) => string.IsNullOrWhiteSpace(value) ? fallback : value;
+
+    // Constant strings: no allocation from enum formatting; the same snake_case names as the JSON wire format.
+    private static string OutcomeName(LlmCallOutcome outcome) => outcome switch
+    {
+        LlmCallOutcome.Success => "success",
+        LlmCallOutcome.HttpError => "http_error",
+        LlmCallOutcome.StreamError => "stream_error",
+        LlmCallOutcome.Aborted => "aborted",
+        LlmCallOutcome.NetworkError => "network_error",
+        LlmCallOutcome.Blocked => "blocked",
+        _ => "other",
+    };
+
+    private readonly record struct RecordLabels(string App, string Team, string Model, string Provider);
 }

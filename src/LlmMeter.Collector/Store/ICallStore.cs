@@ -48,3 +48,10 @@ internal sealed record IngestResult(IReadOnlyList<LlmCallRecord> Accepted, int D
 
 /// <summary>A record waiting for its authoritative cost.</summary>
 internal sealed record ReconcileCandidate(string Id, DateTimeOffset StartedAt, LlmCostSource CostSource, decimal? CostUsd);
+
+/// <summary>What any store accepts; ingest validation should reject beyond it (the store throws <see cref="ArgumentOutOfRangeException"/>).</summary>
+internal static class StoreLimits
+{
+    /// <summary>The largest |cost_usd| of one record: costs are summed as 64-bit integers of 1e-10 USD.</summary>
+    public const decimal MaxCostUsd = 1_000_000m;
+}

@@ -15,4 +15,26 @@ internal static partial class Log
 
     [LoggerMessage(4, LogLevel.Debug, "LlmMeter could not meter a call and let it through unmetered")]
     public static partial void MeterFailed(ILogger logger, Exception exception);
+
+    // 100-109: the collector exporter (Sink/).
+    [LoggerMessage(100, LogLevel.Warning, "LlmMeter collector exporter dropped {Dropped} records: its buffer of {Capacity} was full or it was closed")]
+    public static partial void ExporterDropped(ILogger logger, long dropped, int capacity);
+
+    [LoggerMessage(101, LogLevel.Warning, "LlmMeter collector {Collector} could not take a batch of {Count} records ({Reason}); retrying in {Delay} until it does")]
+    public static partial void ExporterRetrying(ILogger logger, Uri collector, int count, string reason, TimeSpan delay);
+
+    [LoggerMessage(102, LogLevel.Debug, "LlmMeter collector {Collector} still cannot take a batch of {Count} records ({Reason}); attempt {Attempt}, next in {Delay}")]
+    public static partial void ExporterStillRetrying(ILogger logger, Uri collector, int count, string reason, int attempt, TimeSpan delay);
+
+    [LoggerMessage(103, LogLevel.Information, "LlmMeter collector {Collector} took a batch of {Count} records after {Attempts} attempts")]
+    public static partial void ExporterRecovered(ILogger logger, Uri collector, int count, int attempts);
+
+    [LoggerMessage(104, LogLevel.Warning, "LlmMeter collector {Collector} rejected a batch of {Count} records with HTTP {Status}: {Title} {Detail}; the batch was dropped")]
+    public static partial void ExporterRejected(ILogger logger, Uri collector, int count, int status, string? title, string? detail);
+
+    [LoggerMessage(105, LogLevel.Error, "LlmMeter collector exporter failed to send a batch of {Count} records; the batch was dropped")]
+    public static partial void ExporterFailed(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(106, LogLevel.Warning, "LlmMeter collector exporter closed with {Count} records undelivered to {Collector} after its shutdown timeout of {Timeout}")]
+    public static partial void ExporterUndelivered(ILogger logger, Uri collector, long count, TimeSpan timeout);
 }

@@ -5,7 +5,8 @@ namespace LlmMeter.Telemetry.Internal;
 
 /// <summary>
 /// The client instruments: the OpenTelemetry GenAI semantic-convention histograms (names, attributes and
-/// bucket advice as the spec gives them) plus LlmMeter's cost and request counters.
+/// bucket advice as the spec gives them) plus LlmMeter's cost and request counters, and the counters of the
+/// collector exporter (<see cref="LlmMeterCollectorSink"/>).
 /// </summary>
 internal sealed class LlmMeterMetrics
 {
@@ -22,6 +23,9 @@ internal sealed class LlmMeterMetrics
     private readonly Counter<long> _requests;
     private readonly Counter<long> _sinkErrors;
     private readonly Counter<long> _internalErrors;
+    private readonly Counter<long> _exporterSent;
+    private readonly Counter<long> _exporterFailed;
+    private readonly Counter<long> _exporterDropped;
 
     public LlmMeterMetrics(IMeterFactory? factory)
     {
@@ -50,6 +54,9 @@ internal sealed class LlmMeterMetrics
         _requests = meter.CreateCounter<long>("llmmeter.client.requests", unit: "{request}", description: "Metered calls by outcome and fallback.");
         _sinkErrors = meter.CreateCounter<long>("llmmeter.client.sink_errors", unit: "{error}", description: "Exceptions thrown by record sinks (swallowed).");
         _internalErrors = meter.CreateCounter<long>("llmmeter.client.meter_errors", unit: "{error}", description: "Calls the meter could not read fully (the call itself went through untouched).");
+        _exporterSent = meter.CreateCounter<long>("llmmeter.exporter.sent", unit: "{record}", description: "Records the collector acknowledged (new or duplicate).");
+        _exporterFailed = meter.CreateCounter<long>("llmmeter.exporter.failed", unit: "{record}", description: "Records the collector rejected, or still undelivered when the shutdown timeout ran out.");
+        _exporterDropped = meter.CreateCounter<long>("llmmeter.exporter.dropped", unit: "{record}", description: "Records dropped because the exporter's buffer was full or the exporter was closed.");
     }
 
     /// <summary>Instruments on a process-wide meter, for handlers built without DI.</summary>
@@ -58,6 +65,15 @@ internal sealed class LlmMeterMetrics
     public void SinkFailed() => _sinkErrors.Add(1);
 
     public void MeterFailed() => _internalErrors.Add(1);
+
+    public void ExporterSent(int records) => _exporterSent.Add(records);
+
+    /// <param name="records">How many records were lost.</param>
+    /// <param name="errorType">The HTTP status (<c>400</c>), <c>shutdown</c> or the exception type.</param>
+    public void ExporterFailed(int records, string errorType) =>
+        _exporterFailed.Add(records, new KeyValuePair<string, object?>("error.type", errorType));
+
+    public void ExporterDropped() => _exporterDropped.Add(1);
 
     public void Record(LlmCallRecord record, string serverAddress, int serverPort)
     {

@@ -1,0 +1,262 @@
+using Dapper;
+using Microsoft.Data.Sqlite;
+
+namespace LlmMeter.Collector.Store.Sqlite;
+
+/// <summary>
+/// The writer's connection and its prepared hot-path statements (record insert, hourly and daily rollup upserts), created once
+/// and reused for every batch. Used only by the writer loop's single thread of work.
+/// </summary>
+internal sealed class SqliteWriteSession : IDisposable
+{
+    private const string InsertSql = """
+        INSERT INTO calls (id, started_at_ms, app, team, model, requested_model, served_model, provider, outcome,
+                           cost_usd, cost_units, cost_source, reconcile_state, record_json)
+        VALUES ($id, $started_at_ms, $app, $team, $model, $requested_model, $served_model, $provider, $outcome,
+                $cost_usd, $cost_units, $cost_source, $reconcile_state, $record_json)
+        ON CONFLICT (id) DO NOTHING
+        """;
+
+    private static readonly (string Name, SqliteType Type)[] RollupParameters =
+    [
+        ("$start_ms", SqliteType.Integer), ("$app", SqliteType.Text), ("$team", SqliteType.Text), ("$model", SqliteType.Text),
+        ("$provider", SqliteType.Text), ("$cost_units", SqliteType.Integer), ("$requests", SqliteType.Integer),
+        ("$input_tokens", SqliteType.Integer), ("$output_tokens", SqliteType.Integer), ("$cached_input_tokens", SqliteType.Integer),
+        ("$reasoning_tokens", SqliteType.Integer), ("$fallbacks", SqliteType.Integer), ("$errors", SqliteType.Integer),
+    ];
+
+    private readonly SqliteConnection _connection;
+    private readonly SqliteCommand _insert;
+    private readonly SqliteCommand _upsertHourly;
+    private readonly SqliteCommand _upsertDaily;
+    private readonly Dictionary<RollupKey, RollupTotals> _hourly = [];
+    private readonly Dictionary<RollupKey, RollupTotals> _daily = [];
+    private SqliteTransaction? _transaction;
+
+    public SqliteWriteSession(SqliteConnection connection)
+    {
+        _connection = connection;
+        _insert = Prepare(InsertSql, [
+            ("$id", SqliteType.Text), ("$started_at_ms", SqliteType.Integer), ("$app", SqliteType.Text), ("$team", SqliteType.Text),
+            ("$model", SqliteType.Text), ("$requested_model", SqliteType.Text), ("$served_model", SqliteType.Text),
+            ("$provider", SqliteType.Text), ("$outcome", SqliteType.Text), ("$cost_usd", SqliteType.Text),
+            ("$cost_units", SqliteType.Integer), ("$cost_source", SqliteType.Text), ("$reconcile_state", SqliteType.Integer),
+            ("$record_json", SqliteType.Text)]);
+        _upsertHourly = Prepare(UpsertRollupSql("spend_hourly", "hour_ms"), RollupParameters);
+        _upsertDaily = Prepare(UpsertRollupSql("spend_daily", "day_ms"), RollupParameters);
+    }
+
+    /// <summary>Runs the requests in one transaction and commits; rolls back and rethrows on any failure.</summary>
+    public void Run(IReadOnlyList<WriteRequest> requests)
+    {
+        using var transaction = _connection.BeginTransaction(deferred: false);
+        _transaction = transaction;
+        _insert.Transaction = transaction;
+        _upsertHourly.Transaction = transaction;
+        _upsertDaily.Transaction = transaction;
+        try
+        {
+            foreach (var request in requests)
+            {
+                request.Apply(this);
+            }
+
+            FlushRollups();
+            transaction.Commit();
+        }
+        catch
+        {
+            _hourly.Clear();
+            _daily.Clear();
+            try
+            {
+                transaction.Rollback();
+            }
+            catch (Exception rollbackError) when (rollbackError is SqliteException or InvalidOperationException)
+            {
+                // SQLite may already have rolled back on its own (e.g. disk full); the original error matters.
+            }
+
+            throw;
+        }
+        finally
+        {
+            _transaction = null;
+            _insert.Transaction = null;
+            _upsertHourly.Transaction = null;
+            _upsertDaily.Transaction = null;
+        }
+    }
+
+    /// <summary>Inserts the record unless its id is stored; true when new (its rollup is then accumulated).</summary>
+    public bool Insert(StoredCall call)
+    {
+        var p = _insert.Parameters;
+        p[0].Value = call.Id;
+        p[1].Value = call.StartedAtMs;
+        p[2].Value = call.Record.App;
+        p[3].Value = call.Team;
+        p[4].Value = call.Model;
+        p[5].Value = (object?)call.Record.RequestedModel ?? DBNull.Value;
+        p[6].Value = (object?)call.Record.ServedModel ?? DBNull.Value;
+        p[7].Value = call.Provider;
+        p[8].Value = call.Outcome;
+        p[9].Value = (object?)call.CostText ?? DBNull.Value;
+        p[10].Value = (object?)call.CostUnits ?? DBNull.Value;
+        p[11].Value = call.CostSource;
+        p[12].Value = (long)call.ReconcileState;
+        p[13].Value = call.Json;
+        if (_insert.ExecuteNonQuery() == 0)
+        {
+            return false;
+        }
+
+        Accumulate(_hourly, call.HourKey, call);
+        Accumulate(_daily, call.DayKey, call);
+        return true;
+    }
+
+    /// <summary>Sets the authoritative cost and moves the rollup by the difference; false when unknown or already reconciled.</summary>
+    public bool Reconcile(string id, decimal costUsd)
+    {
+        FlushRollups(); // the record may have been inserted earlier in this batch
+        var row = _connection.QuerySingleOrDefault<ReconcileRow>(
+            """
+            SELECT record_json AS Json, started_at_ms AS StartedAtMs, app AS App, team AS Team, model AS Model,
+                   provider AS Provider, cost_units AS CostUnits, cost_source AS CostSource
+            FROM calls WHERE id = @id
+            """,
+            new { id },
+            _transaction);
+        if (row is null || row.CostSource == StoreText.CostSource(LlmCostSource.Reconciled))
+        {
+            return false;
+        }
+
+        var record = (LlmMeterJson.Deserialize(row.Json) ?? throw new InvalidOperationException($"Stored record '{id}' is not valid JSON."))
+            with { CostUsd = costUsd, CostSource = LlmCostSource.Reconciled };
+        var units = StoreText.ToUnits(costUsd, id);
+        _connection.Execute(
+            """
+            UPDATE calls SET cost_usd = @CostText, cost_units = @Units, cost_source = @Source, reconcile_state = @State, record_json = @Json
+            WHERE id = @Id
+            """,
+            new
+            {
+                Id = id,
+                CostText = StoreText.CostText(costUsd),
+                Units = units,
+                Source = StoreText.CostSource(LlmCostSource.Reconciled),
+                State = (long)ReconcileState.Reconciled,
+                Json = LlmMeterJson.Serialize(record),
+            },
+            _transaction);
+        var move = new
+        {
+            Difference = units - (row.CostUnits ?? 0),
+            HourMs = StoreText.HourStart(row.StartedAtMs),
+            DayMs = StoreText.DayStart(row.StartedAtMs),
+            row.App,
+            row.Team,
+            row.Model,
+            row.Provider,
+        };
+        _connection.Execute(
+            """
+            UPDATE spend_hourly SET cost_units = cost_units + @Difference
+            WHERE hour_ms = @HourMs AND app = @App AND team = @Team AND model = @Model AND provider = @Provider;
+            UPDATE spend_daily SET cost_units = cost_units + @Difference
+            WHERE day_ms = @DayMs AND app = @App AND team = @Team AND model = @Model AND provider = @Provider;
+            """,
+            move,
+            _transaction);
+        return true;
+    }
+
+    /// <summary>Stops reconciling a pending record; false when it was not pending.</summary>
+    public bool GiveUp(string id) =>
+        _connection.Execute(
+            "UPDATE calls SET reconcile_state = @GaveUp WHERE id = @id AND reconcile_state = @Pending",
+            new { id, GaveUp = (long)ReconcileState.GaveUp, Pending = (long)ReconcileState.Pending },
+            _transaction) > 0;
+
+    public void Dispose()
+    {
+        _insert.Dispose();
+        _upsertHourly.Dispose();
+        _upsertDaily.Dispose();
+        _connection.Dispose();
+    }
+
+    private static void Accumulate(Dictionary<RollupKey, RollupTotals> rollups, RollupKey key, StoredCall call)
+    {
+        if (!rollups.TryGetValue(key, out var totals))
+        {
+            totals = new RollupTotals();
+            rollups.Add(key, totals);
+        }
+
+        totals.Add(call);
+    }
+
+    private static string UpsertRollupSql(string table, string startColumn) => $"""
+        INSERT INTO {table} ({startColumn}, app, team, model, provider, cost_units, requests, input_tokens, output_tokens,
+                             cached_input_tokens, reasoning_tokens, fallbacks, errors)
+        VALUES ($start_ms, $app, $team, $model, $provider, $cost_units, $requests, $input_tokens, $output_tokens,
+                $cached_input_tokens, $reasoning_tokens, $fallbacks, $errors)
+        ON CONFLICT ({startColumn}, app, team, model, provider) DO UPDATE SET
+            cost_units = cost_units + excluded.cost_units,
+            requests = requests + excluded.requests,
+            input_tokens = input_tokens + excluded.input_tokens,
+            output_tokens = output_tokens + excluded.output_tokens,
+            cached_input_tokens = cached_input_tokens + excluded.cached_input_tokens,
+            reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens,
+            fallbacks = fallbacks + excluded.fallbacks,
+            errors = errors + excluded.errors
+        """;
+
+    private void FlushRollups()
+    {
+        Flush(_upsertHourly, _hourly);
+        Flush(_upsertDaily, _daily);
+    }
+
+    private static void Flush(SqliteCommand upsert, Dictionary<RollupKey, RollupTotals> rollups)
+    {
+        var p = upsert.Parameters;
+        foreach (var (key, totals) in rollups)
+        {
+            p[0].Value = key.StartMs;
+            p[1].Value = key.App;
+            p[2].Value = key.Team;
+            p[3].Value = key.Model;
+            p[4].Value = key.Provider;
+            p[5].Value = totals.CostUnits;
+            p[6].Value = totals.Requests;
+            p[7].Value = totals.InputTokens;
+            p[8].Value = totals.OutputTokens;
+            p[9].Value = totals.CachedInputTokens;
+            p[10].Value = totals.ReasoningTokens;
+            p[11].Value = totals.Fallbacks;
+            p[12].Value = totals.Errors;
+            upsert.ExecuteNonQuery();
+        }
+
+        rollups.Clear();
+    }
+
+    private SqliteCommand Prepare(string sql, (string Name, SqliteType Type)[] parameters)
+    {
+        var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, type) in parameters)
+        {
+            command.Parameters.Add(new SqliteParameter(name, type));
+        }
+
+        command.Prepare();
+        return command;
+    }
+
+    private sealed record ReconcileRow(string Json, long StartedAtMs, string App, string Team, string Model, string Provider, long? CostUnits, string CostSource);
+}
