@@ -47,10 +47,10 @@ public class PolicyDecisionBenchmarks
     }
 
     [Benchmark(Baseline = true)]
-    public RoutingDecision NoRuleMatches() => Decide();
+    public bool NoRuleMatches() => Decide().IsNone;
 
     [Benchmark]
-    public RoutingDecision RuleMatches() => DecideMatching();
+    public bool RuleMatches() => DecideMatching().IsNone;
 
     private RoutingDecision Decide() => _policy.Decide("search-api", _tags, "openai/gpt-4o", null, isFree: false);
 

@@ -10,6 +10,9 @@ switch (args)
     case ["collector-ingest", ..]:
         await CollectorBench.IngestAsync(records: (int)Arg(args, 1, 300_000), clients: (int)Arg(args, 2, 8)).ConfigureAwait(false);
         return;
+    case ["collector-parts"]:
+        IngestParts.Run();
+        return;
     case ["collector-spend", ..]:
         await CollectorBench.SpendAsync(records: Arg(args, 1, 10_000_000), folder: args.Length > 2 ? args[2] : Path.Combine(Path.GetTempPath(), "llmmeter-bench", "spend")).ConfigureAwait(false);
         return;

@@ -40,6 +40,7 @@ internal static class CollectorBench
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
 
         var next = -1;
+        var cpu = Environment.CpuUsage.TotalTime;
         var watch = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ =>
         {
@@ -53,9 +54,26 @@ internal static class CollectorBench
             }
         })).ConfigureAwait(false);
         var elapsed = watch.Elapsed;
+        var cpuPerRecord = (Environment.CpuUsage.TotalTime - cpu).TotalMicroseconds / records;
 
         var stored = await CountAsync(app).ConfigureAwait(false);
-        Console.WriteLine($"HTTP ingest, batches of {Batch}, {clients} clients: {records:N0} records in {elapsed.TotalSeconds:F2} s = {records / elapsed.TotalSeconds:N0} records/s ({stored:N0} stored)");
+
+        // The same records again, straight into the store (no HTTP, no JSON parse): where the time goes.
+        var store = app.Services.GetRequiredService<ICallStore>();
+        var again = Enumerable.Range(records, records).Select(n => BenchRecords.Create(runId, n)).Chunk(Batch).ToArray();
+        next = -1;
+        cpu = Environment.CpuUsage.TotalTime;
+        var storeWatch = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < again.Length)
+            {
+                await store.InsertAsync(again[i], CancellationToken.None).ConfigureAwait(false);
+            }
+        })).ConfigureAwait(false);
+        Console.WriteLine($"store only (no HTTP), batches of {Batch}: {records / storeWatch.Elapsed.TotalSeconds:N0} records/s (CPU {(Environment.CpuUsage.TotalTime - cpu).TotalMicroseconds / records:F1} us a record)");
+        Console.WriteLine($"HTTP ingest, batches of {Batch}, {clients} clients: {records:N0} records in {elapsed.TotalSeconds:F2} s = {records / elapsed.TotalSeconds:N0} records/s ({stored:N0} stored; CPU {cpuPerRecord:F1} us a record, client included)");
         Console.WriteLine($"ingest / raw = {raw.TotalSeconds / elapsed.TotalSeconds:P1}");
         TryDelete(folder);
     }

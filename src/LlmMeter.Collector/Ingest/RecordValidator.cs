@@ -1,3 +1,5 @@
+using LlmMeter.Collector.Store;
+
 namespace LlmMeter.Collector.Ingest;
 
 /// <summary>
@@ -8,7 +10,7 @@ namespace LlmMeter.Collector.Ingest;
 /// <item><c>tags</c>: at most 64 entries; keys not empty and at most 100 characters, values not null and at most 500 (null <c>tags</c> means none).</item>
 /// <item><c>started_at</c>: set (not 0001-01-01) and not more than one day after now (the injected clock).</item>
 /// <item><c>latency_ms</c>, <c>headers_ms</c>, <c>ttft_ms</c>: finite and ≥ 0.</item>
-/// <item>Token counts (<c>input_tokens</c>, <c>cached_input_tokens</c>, <c>cache_write_tokens</c>, <c>output_tokens</c>, <c>reasoning_tokens</c>), <c>attempts</c>, <c>fallback_index</c> and <c>cost_usd</c>: ≥ 0.</item>
+/// <item>Token counts (<c>input_tokens</c>, <c>cached_input_tokens</c>, <c>cache_write_tokens</c>, <c>output_tokens</c>, <c>reasoning_tokens</c>), <c>attempts</c>, <c>fallback_index</c> and <c>cost_usd</c>: ≥ 0; <c>cost_usd</c> at most <see cref="StoreLimits.MaxCostUsd"/>.</item>
 /// <item><c>status_code</c>: 100 to 599 when present.</item>
 /// <item>Lists (<c>fallback_models</c>, <c>requested_providers</c>, <c>warnings</c>) hold no nulls; <c>routing</c> has a <c>rule_id</c> and an <c>action</c>.</item>
 /// </list>
@@ -69,6 +71,7 @@ internal static class RecordValidator
             ?? CheckCount("attempts", record.Attempts)
             ?? CheckCount("fallback_index", record.FallbackIndex)
             ?? (record.CostUsd < 0 ? ("cost_usd", "must be >= 0.") : ((string, string)?)null)
+            ?? (record.CostUsd > StoreLimits.MaxCostUsd ? ("cost_usd", $"must be at most {StoreLimits.MaxCostUsd} USD for one call.") : ((string, string)?)null)
             ?? (record.StatusCode is < 100 or > 599 ? ("status_code", "must be between 100 and 599.") : ((string, string)?)null)
             ?? CheckList("fallback_models", record.FallbackModels)
             ?? CheckList("requested_providers", record.RequestedProviders)

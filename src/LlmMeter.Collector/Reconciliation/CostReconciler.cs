@@ -103,7 +103,8 @@ internal sealed class CostReconciler : BackgroundService
 
             try
             {
-                await Task.Delay(wait, _time, stoppingToken).ConfigureAwait(false);
+                // Task.Delay refuses more than ~49 days; a pass a day is the least this job does.
+                await Task.Delay(wait > TimeSpan.FromDays(1) ? TimeSpan.FromDays(1) : wait, _time, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

@@ -89,25 +89,31 @@ public sealed class SqliteCallStoreLifecycleTests
     public async Task AddCallStore_RelativePath_SingletonOnThatFileMigratedByHostedService()
     {
         var folder = CollectorHost.NewFolder();
-        var relative = Path.GetRelativePath(Environment.CurrentDirectory, Path.Combine(folder, "nested", "calls.db"));
+        var file = Path.Combine(folder, "nested", "calls.db");
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddSingleton(TimeProvider.System);
-        services.AddOptions<CollectorOptions>().Configure(o => o.Store.SqlitePath = relative);
+        services.AddOptions<CollectorOptions>().Configure(o => o.Store.SqlitePath = Path.GetRelativePath(Environment.CurrentDirectory, file));
         services.AddCallStore();
-        await using var provider = services.BuildServiceProvider();
-
-        var store = provider.GetRequiredService<ICallStore>();
-        foreach (var hosted in provider.GetServices<IHostedService>())
+        try
         {
-            await hosted.StartAsync(CancellationToken.None);
-        }
+            await using var provider = services.BuildServiceProvider();
+            var store = provider.GetRequiredService<ICallStore>();
+            foreach (var hosted in provider.GetServices<IHostedService>())
+            {
+                await hosted.StartAsync(CancellationToken.None);
+            }
 
-        Assert.Same(store, provider.GetRequiredService<ICallStore>());
-        Assert.Equal($"sqlite {Path.Combine(folder, "nested", "calls.db")}", store.Description);
-        using var connection = new SqliteConnection($"Data Source={Path.Combine(folder, "nested", "calls.db")};Pooling=False");
-        connection.Open();
-        Assert.Equal(SqliteMigrator.All.Count, connection.ExecuteScalar<long>("SELECT COUNT(*) FROM schema_migrations"));
+            Assert.Same(store, provider.GetRequiredService<ICallStore>());
+            Assert.Equal($"sqlite {file}", store.Description);
+            using var connection = new SqliteConnection($"Data Source={file};Pooling=False");
+            connection.Open();
+            Assert.Equal(SqliteMigrator.All.Count, connection.ExecuteScalar<long>("SELECT COUNT(*) FROM schema_migrations"));
+        }
+        finally
+        {
+            DeleteFolder(folder);
+        }
     }
 
     [Fact]
@@ -128,11 +134,33 @@ public sealed class SqliteCallStoreLifecycleTests
     [Fact]
     public async Task Store_ConstructedOnMissingFolder_CreatesIt()
     {
-        var folder = Path.Combine(CollectorHost.NewFolder(), "a", "b");
-        await using var store = new SqliteCallStore(Path.Combine(folder, "x.db"), TimeProvider.System, NullLogger<SqliteCallStore>.Instance);
+        var root = CollectorHost.NewFolder();
+        var folder = Path.Combine(root, "a", "b");
+        try
+        {
+            await using (var store = new SqliteCallStore(Path.Combine(folder, "x.db"), TimeProvider.System, NullLogger<SqliteCallStore>.Instance))
+            {
+                await store.MigrateAsync(CancellationToken.None);
+            }
 
-        await store.MigrateAsync(CancellationToken.None);
+            Assert.True(File.Exists(Path.Combine(folder, "x.db")));
+        }
+        finally
+        {
+            DeleteFolder(root);
+        }
+    }
 
-        Assert.True(File.Exists(Path.Combine(folder, "x.db")));
+    private static void DeleteFolder(string folder)
+    {
+        SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Left to the OS temp cleaner.
+        }
     }
 }

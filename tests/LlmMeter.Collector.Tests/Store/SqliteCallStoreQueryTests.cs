@@ -140,9 +140,9 @@ public sealed class SqliteCallStoreQueryTests
     [Theory]
     [InlineData("", "ix_calls_started")]
     [InlineData("team", "ix_calls_team")]
-    [InlineData("app", "ix_calls_app")]
-    [InlineData("provider", "ix_calls_provider")]
-    [InlineData("outcome", "ix_calls_outcome")]
+    [InlineData("app", "ix_calls_started")]
+    [InlineData("provider", "ix_calls_started")]
+    [InlineData("outcome", "ix_calls_started")]
     [InlineData("model", "ix_calls_model|ix_calls_requested_model")]
     public async Task CallsPage_QueryPlan_IndexOrderedWithoutSorting(string filter, string indexes)
     {
@@ -173,7 +173,9 @@ public sealed class SqliteCallStoreQueryTests
 
         foreach (var index in indexes.Split('|'))
         {
-            Assert.Contains(plan, d => d.StartsWith("SEARCH calls USING INDEX " + index + " ", StringComparison.Ordinal));
+            // Filters without an index of their own walk the time index (SCAN or SEARCH by the cursor), never a sort.
+            Assert.Contains(plan, d => d.StartsWith("SEARCH calls USING INDEX " + index + " ", StringComparison.Ordinal)
+                || d.StartsWith("SCAN calls USING INDEX " + index, StringComparison.Ordinal));
         }
 
         Assert.DoesNotContain(plan, d => d.Contains("TEMP B-TREE", StringComparison.Ordinal));

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Dapper;
 using LlmMeter.Collector.Store;
 using LlmMeter.Collector.Store.Sqlite;
@@ -6,12 +5,12 @@ using Microsoft.Data.Sqlite;
 
 namespace LlmMeter.Collector.Tests.Store;
 
-public sealed class SqliteSpendPerformanceTests
+public sealed class SqliteSpendRollupTests
 {
     private static readonly DateTimeOffset Start = new(2026, 10, 1, 0, 0, 0, TimeSpan.Zero);
 
     [Fact]
-    public async Task QuerySpendAsync_30DaysOf10MillionRecordsByModelAndTeam_Under100Milliseconds()
+    public async Task QuerySpendAsync_30DaysOfRollupsFor10MillionRecords_ExactPartialDayEdges()
     {
         await using var temp = await TempStore.CreateAsync();
         // The rollups 10 million records leave behind: 31 days × 24 hours × 300 active (app, team, model, provider)
@@ -21,21 +20,11 @@ public sealed class SqliteSpendPerformanceTests
         // "The last 30 days" from a time within an hour: partial days at both ends.
         var from = Start.AddHours(5).AddMinutes(10);
         var query = new SpendQuery { From = from, To = from.AddDays(30), GroupBy = [SpendDimension.Model, SpendDimension.Team] };
-        await temp.Store.QuerySpendAsync(query, CancellationToken.None); // warm the page cache
-
-        var times = new List<double>();
-        IReadOnlyList<SpendRow> rows = [];
-        for (var i = 0; i < 5; i++)
-        {
-            var watch = Stopwatch.StartNew();
-            rows = await temp.Store.QuerySpendAsync(query, CancellationToken.None);
-            times.Add(watch.Elapsed.TotalMilliseconds);
-        }
+        // Speed is the benchmark's job (docs/benchmarks.md, collector-spend); this checks the daily/hourly stitching.
+        var rows = await temp.Store.QuerySpendAsync(query, CancellationToken.None);
 
         Assert.Equal(721 * 300 * 45, rows.Sum(r => r.Requests)); // 05:00 on the first day to 05:00 on the last, both counted
         Assert.Equal(25 * 12, rows.Count);
-        var median = times.Order().ElementAt(times.Count / 2);
-        Assert.True(median < 100, $"Median {median:F1} ms over 5 runs: {string.Join(", ", times.Select(t => t.ToString("F1")))}");
     }
 
     [Fact]
