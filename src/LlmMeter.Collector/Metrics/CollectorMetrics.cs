@@ -90,14 +90,58 @@ internal sealed class CollectorMetrics
     }
 
     /// <summary>Counts an insert's accepted records (requests, spend, tokens, durations, fallbacks) and its duplicates.</summary>
+    /// <remarks>
+    /// Counters are summed per label set first: a batch of 500 records has a handful of label sets, and each
+    /// measurement costs the SDK a lookup, so this is one Add per set instead of nine per record.
+    /// </remarks>
     public void OnIngested(IngestResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
         Interlocked.Add(ref _accepted, result.Accepted.Count);
         Interlocked.Add(ref _duplicates, result.Duplicates);
+        if (result.Accepted.Count == 0)
+        {
+            return;
+        }
+
+        var batch = new BatchTotals();
         foreach (var record in result.Accepted)
         {
-            Record(record);
+            Record(record, batch);
+        }
+
+        foreach (var ((labels, outcome, fallback), count) in batch.Requests)
+        {
+            _requests.Add(count, new TagList
+            {
+                { "app", labels.App },
+                { "team", labels.Team },
+                { "model", labels.Model },
+                { "provider", labels.Provider },
+                { "outcome", outcome },
+                { "fallback", fallback ? "true" : "false" },
+            });
+        }
+
+        foreach (var (labels, cost) in batch.Spend)
+        {
+            _spend.Add((double)cost, SpendTags(labels));
+        }
+
+        foreach (var ((labels, type), count) in batch.Tokens)
+        {
+            _tokens.Add(count, new TagList
+            {
+                { "app", labels.App },
+                { "team", labels.Team },
+                { "model", labels.Model },
+                { "type", type },
+            });
+        }
+
+        foreach (var ((app, requested, served), count) in batch.Fallbacks)
+        {
+            _fallbacks.Add(count, new TagList { { "app", app }, { "requested_model", requested }, { "served_model", served } });
         }
     }
 
@@ -121,30 +165,21 @@ internal sealed class CollectorMetrics
         }
     }
 
-    private void Record(LlmCallRecord record)
+    private void Record(LlmCallRecord record, BatchTotals batch)
     {
         var labels = Labels(record);
-
-        _requests.Add(1, new TagList
-        {
-            { "app", labels.App },
-            { "team", labels.Team },
-            { "model", labels.Model },
-            { "provider", labels.Provider },
-            { "outcome", OutcomeName(record.Outcome) },
-            { "fallback", record.FallbackUsed ? "true" : "false" },
-        });
-
+        batch.Count(batch.Requests, (labels, OutcomeName(record.Outcome), record.FallbackUsed), 1);
         if (record.CostUsd is { } cost && cost >= 0m)
         {
-            _spend.Add((double)cost, SpendTags(labels));
+            batch.Spend[labels] = batch.Spend.GetValueOrDefault(labels) + cost;
         }
 
-        AddTokens(labels, "input", record.InputTokens);
-        AddTokens(labels, "cached_input", record.CachedInputTokens);
-        AddTokens(labels, "output", record.OutputTokens);
-        AddTokens(labels, "reasoning", record.ReasoningTokens);
+        AddTokens(batch, labels, "input", record.InputTokens);
+        AddTokens(batch, labels, "cached_input", record.CachedInputTokens);
+        AddTokens(batch, labels, "output", record.OutputTokens);
+        AddTokens(batch, labels, "reasoning", record.ReasoningTokens);
 
+        // Histograms keep every value: one measurement per record.
         var timing = new TagList { { "app", labels.App }, { "model", labels.Model } };
         if (double.IsFinite(record.LatencyMs) && record.LatencyMs >= 0)
         {
@@ -158,26 +193,16 @@ internal sealed class CollectorMetrics
 
         if (record.FallbackUsed)
         {
-            _fallbacks.Add(1, new TagList
-            {
-                { "app", labels.App },
-                { "requested_model", _requestedModel.Bound(NonEmpty(record.RequestedModel, Unknown)) },
-                { "served_model", _servedModel.Bound(NonEmpty(record.ServedModel, Unknown)) },
-            });
+            var key = (labels.App, _requestedModel.Bound(NonEmpty(record.RequestedModel, Unknown)), _servedModel.Bound(NonEmpty(record.ServedModel, Unknown)));
+            batch.Count(batch.Fallbacks, key, 1);
         }
     }
 
-    private void AddTokens(in RecordLabels labels, string type, long? tokens)
+    private static void AddTokens(BatchTotals batch, in RecordLabels labels, string type, long? tokens)
     {
         if (tokens is { } count && count >= 0)
         {
-            _tokens.Add(count, new TagList
-            {
-                { "app", labels.App },
-                { "team", labels.Team },
-                { "model", labels.Model },
-                { "type", type },
-            });
+            batch.Count(batch.Tokens, (labels, type), count);
         }
     }
 
@@ -217,4 +242,20 @@ internal sealed class CollectorMetrics
     };
 
     private readonly record struct RecordLabels(string App, string Team, string Model, string Provider);
+
+    /// <summary>One batch's counter sums per label set.</summary>
+    private sealed class BatchTotals
+    {
+        public Dictionary<(RecordLabels Labels, string Outcome, bool Fallback), long> Requests { get; } = [];
+
+        public Dictionary<RecordLabels, decimal> Spend { get; } = [];
+
+        public Dictionary<(RecordLabels Labels, string Type), long> Tokens { get; } = [];
+
+        public Dictionary<(string App, string Requested, string Served), long> Fallbacks { get; } = [];
+
+        public void Count<TKey>(Dictionary<TKey, long> totals, TKey key, long add)
+            where TKey : notnull =>
+            totals[key] = totals.GetValueOrDefault(key) + add;
+    }
 }

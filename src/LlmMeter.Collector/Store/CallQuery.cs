@@ -10,7 +10,7 @@ internal sealed record CallQuery
 
     public DateTimeOffset? To { get; init; }
 
-    /// <summary>Matches the served model or the requested model.</summary>
+    /// <summary>Matches the model that served, else the requested one (as spend groups it).</summary>
     public string? Model { get; init; }
 
     public string? Team { get; init; }

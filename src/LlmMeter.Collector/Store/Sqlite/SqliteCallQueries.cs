@@ -119,24 +119,16 @@ internal static class SqliteCallQueries
             command.Parameters.AddWithValue("$cursor_id", cursor.Id);
         }
 
-        string[] arms = [""];
         if (query.Model is not null)
         {
-            // "Served or requested model" as two index-ordered halves that SQLite merges (MERGE UNION ALL) without
-            // sorting: model (= served ?? requested) matches, or only the requested model does (a fallback served).
-            command.Parameters.AddWithValue("$model", query.Model);
-            arms = ["model = $model", "requested_model = $model AND model <> $model"];
+            // The model that served, else the requested one: the same model the spend rollups group by.
+            Add("model = $model", "$model", query.Model);
         }
 
-        var sql = new StringBuilder();
-        foreach (var arm in arms)
+        var sql = new StringBuilder("SELECT started_at_ms, id, record_json FROM calls");
+        if (conditions.Count > 0)
         {
-            var where = conditions.Prepend(arm).Where(c => c.Length > 0).ToArray();
-            sql.Append(sql.Length > 0 ? " UNION ALL " : string.Empty).Append("SELECT started_at_ms, id, record_json FROM calls");
-            if (where.Length > 0)
-            {
-                sql.Append(" WHERE ").AppendJoin(" AND ", where);
-            }
+            sql.Append(" WHERE ").AppendJoin(" AND ", conditions);
         }
 
         sql.Append(" ORDER BY started_at_ms DESC, id DESC");

@@ -23,7 +23,6 @@ CREATE TABLE calls (
 CREATE INDEX ix_calls_started ON calls (started_at_ms DESC, id DESC);
 CREATE INDEX ix_calls_team ON calls (team, started_at_ms, id);
 CREATE INDEX ix_calls_model ON calls (model, started_at_ms, id);
-CREATE INDEX ix_calls_requested_model ON calls (requested_model, started_at_ms, id);
 
 -- Only the records still waiting for an authoritative cost, oldest first.
 CREATE INDEX ix_calls_reconcile_pending ON calls (started_at_ms, id) WHERE reconcile_state = 1;
