@@ -19,6 +19,13 @@ internal interface ICallStore : IAsyncDisposable
     /// </summary>
     Task<IngestResult> InsertAsync(IReadOnlyList<LlmCallRecord> records, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// As <see cref="InsertAsync(IReadOnlyList{LlmCallRecord}, CancellationToken)"/>, storing each record's JSON as
+    /// it arrived (<paramref name="wireJson"/>, same order, already parsed into <paramref name="records"/>) instead of
+    /// serialising the record again: ingest already holds those bytes, and serialising costs more than storing.
+    /// </summary>
+    Task<IngestResult> InsertAsync(IReadOnlyList<LlmCallRecord> records, IReadOnlyList<string>? wireJson, CancellationToken cancellationToken);
+
     /// <summary>Spend grouped and filtered as asked, from the hourly rollups (never the raw records).</summary>
     Task<IReadOnlyList<SpendRow>> QuerySpendAsync(SpendQuery query, CancellationToken cancellationToken);
 

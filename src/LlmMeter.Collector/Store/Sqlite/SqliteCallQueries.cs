@@ -147,5 +147,5 @@ internal static class SqliteCallQueries
         BuildCallsCommand(connection, query, Math.Clamp(query.Limit, 1, MaxPageSize) + 1);
 
     private static LlmCallRecord ReadRecord(string json, string id) =>
-        LlmMeterJson.Deserialize(json) ?? throw new InvalidOperationException($"Stored record '{id}' is not valid JSON.");
+        StoredJson.Read(json, id);
 }

@@ -33,9 +33,17 @@ internal sealed class SqliteCallStore : ICallStore, IDisposable
 
     public Task MigrateAsync(CancellationToken cancellationToken) => _migration.Value.WaitAsync(cancellationToken);
 
-    public async Task<IngestResult> InsertAsync(IReadOnlyList<LlmCallRecord> records, CancellationToken cancellationToken)
+    public Task<IngestResult> InsertAsync(IReadOnlyList<LlmCallRecord> records, CancellationToken cancellationToken) =>
+        InsertAsync(records, wireJson: null, cancellationToken);
+
+    public async Task<IngestResult> InsertAsync(IReadOnlyList<LlmCallRecord> records, IReadOnlyList<string>? wireJson, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(records);
+        if (wireJson is not null && wireJson.Count != records.Count)
+        {
+            throw new ArgumentException("One JSON text per record is needed.", nameof(wireJson));
+        }
+
         if (records.Count == 0)
         {
             return new IngestResult([], 0);
@@ -45,7 +53,7 @@ internal sealed class SqliteCallStore : ICallStore, IDisposable
         var calls = new StoredCall[records.Count];
         for (var i = 0; i < calls.Length; i++)
         {
-            calls[i] = StoredCall.From(records[i]);
+            calls[i] = StoredCall.From(records[i], wireJson?[i]);
         }
 
         return await _writer.SubmitAsync(new InsertRequest(calls), cancellationToken).ConfigureAwait(false);

@@ -133,8 +133,7 @@ internal sealed class SqliteWriteSession : IDisposable
             return false;
         }
 
-        var record = (LlmMeterJson.Deserialize(row.Json) ?? throw new InvalidOperationException($"Stored record '{id}' is not valid JSON."))
-            with { CostUsd = costUsd, CostSource = LlmCostSource.Reconciled };
+        var record = StoredJson.Read(row.Json, id) with { CostUsd = costUsd, CostSource = LlmCostSource.Reconciled };
         var units = StoreText.ToUnits(costUsd, id);
         _connection.Execute(
             """

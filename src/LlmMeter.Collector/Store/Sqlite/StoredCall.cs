@@ -42,7 +42,9 @@ internal sealed class StoredCall
     public RollupKey DayKey => new(StoreText.DayStart(StartedAtMs), Record.App, Team, Model, Provider);
 
     /// <summary>Validates and converts one record; throws <see cref="ArgumentException"/> on a record the store cannot hold.</summary>
-    public static StoredCall From(LlmCallRecord record)
+    /// <param name="record">The record.</param>
+    /// <param name="wireJson">The record's JSON as received, stored as is; null to serialise the record.</param>
+    public static StoredCall From(LlmCallRecord record, string? wireJson = null)
     {
         ArgumentNullException.ThrowIfNull(record);
         if (string.IsNullOrEmpty(record.Id))
@@ -67,7 +69,7 @@ internal sealed class StoredCall
             CostUnits = record.CostUsd is { } cost ? StoreText.ToUnits(cost, record.Id) : null,
             CostSource = StoreText.CostSource(record.CostSource),
             ReconcileState = ReconcileStates.Initial(record),
-            Json = LlmMeterJson.Serialize(record),
+            Json = wireJson ?? LlmMeterJson.Serialize(record),
         };
     }
 }
