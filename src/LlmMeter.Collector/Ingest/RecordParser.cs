@@ -21,9 +21,9 @@ internal sealed class ParsedBody
 }
 
 /// <summary>
-/// Reads records one by one from a buffered body (a JSON array or NDJSON) with the wire-format metadata,
-/// so an error names the record's index and field, and a body over the record limit is refused without
-/// reading further.
+/// Reads records one by one from a buffered body (a JSON array or NDJSON), each with <see cref="FastRecordReader"/>
+/// or, when it gives up, with the wire-format metadata, so an error names the record's index and field, and a body
+/// over the record limit is refused without reading further.
 /// </summary>
 internal static class RecordParser
 {
@@ -153,8 +153,19 @@ internal static class RecordParser
             return false;
         }
 
-        var record = JsonSerializer.Deserialize(ref reader, LlmMeterJsonContext.Default.LlmCallRecord);
-        parsed.Records.Add(record!);
+        // The usual record takes the fast path; the serializer reads the rest and words the errors.
+        if (!FastRecordReader.TryRead(ref reader, out var record))
+        {
+            record = JsonSerializer.Deserialize(ref reader, LlmMeterJsonContext.Default.LlmCallRecord)!;
+
+            // Absent or null tags: the record's own default, as the fast path gives.
+            if (record.Tags is null)
+            {
+                record = record with { Tags = LlmMeterContext.EmptyTags };
+            }
+        }
+
+        parsed.Records.Add(record);
         return true;
     }
 
