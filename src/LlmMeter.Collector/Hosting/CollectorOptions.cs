@@ -1,3 +1,6 @@
+using LlmMeter.Collector.Alerts;
+using LlmMeter.Collector.Policy;
+
 namespace LlmMeter.Collector.Hosting;
 
 /// <summary>
@@ -16,6 +19,10 @@ internal sealed class CollectorOptions
     public MetricsOptions Metrics { get; set; } = new();
 
     public ReconciliationOptions Reconciliation { get; set; } = new();
+
+    public AlertOptions Alerts { get; set; } = new();
+
+    public ReceiverOptions Receivers { get; set; } = new();
 }
 
 internal sealed class StoreOptions

@@ -57,6 +57,8 @@ internal sealed class CollectorOptionsValidator : IValidateOptions<CollectorOpti
             errors.Add($"Reconciliation:BatchSize must be between 1 and 1000 (got {reconciliation.BatchSize}).");
         }
 
+        options.Alerts.Validate(errors);
+        options.Receivers.Validate(errors);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -48,6 +49,7 @@ internal static class FastRecordReader
     /// Reads the record object at the reader's current <see cref="JsonTokenType.StartObject"/>; on success the reader
     /// is left on its <see cref="JsonTokenType.EndObject"/> (as the serializer leaves it), else it is untouched.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryRead(ref Utf8JsonReader reader, [NotNullWhen(true)] out LlmCallRecord? record)
     {
         record = null;
@@ -82,6 +84,7 @@ internal static class FastRecordReader
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryReadRecord(ref Utf8JsonReader r, [NotNullWhen(true)] out LlmCallRecord? record)
     {
         record = null;
@@ -220,6 +223,7 @@ internal static class FastRecordReader
     /// Matches the property name at the reader against a table; false (give up) for an escaped name or one starting
     /// with <c>$</c> (serializer metadata), else <paramref name="known"/> tells whether it is in the table.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryName<T>(ref Utf8JsonReader r, (byte[] Name, T Value)[][] table, out T value, out bool known)
     {
         value = default!;
@@ -239,6 +243,7 @@ internal static class FastRecordReader
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryMatch<T>((byte[] Name, T Value)[][] table, ReadOnlySpan<byte> text, out T value)
     {
         if (text.Length < table.Length)
@@ -364,6 +369,7 @@ internal static class FastRecordReader
     }
 
     /// <summary>A string-to-string object; null gives the empty map (see the class remarks); a duplicate key gives up.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryTags(ref Utf8JsonReader r, out IReadOnlyDictionary<string, string> tags)
     {
         tags = LlmMeterContext.EmptyTags;
@@ -397,6 +403,7 @@ internal static class FastRecordReader
     }
 
     /// <summary>A list of strings (no null items), or null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryList(ref Utf8JsonReader r, out List<string>? list)
     {
         list = null;
@@ -426,6 +433,7 @@ internal static class FastRecordReader
     }
 
     /// <summary>As the serializer's constructor binding: absent members are null, unknown ones skipped.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryRouting(ref Utf8JsonReader r, out LlmRoutingInfo? routing)
     {
         routing = null;
