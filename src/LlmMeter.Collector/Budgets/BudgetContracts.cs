@@ -48,6 +48,9 @@ internal sealed record BudgetStatus
 
     /// <summary>The routing action in force from the thresholds reached (alert when none routes).</summary>
     public RoutingAction ActiveAction { get; init; }
+
+    /// <summary>The share of the limit still unspent: (limit - spent) / limit, never below 0.</summary>
+    public decimal RemainingRatio => Budget.LimitUsd > 0m ? Math.Max(0m, (Budget.LimitUsd - SpentUsd) / Budget.LimitUsd) : 0m;
 }
 
 /// <summary>Current budgets and their spend, kept up to date as records are ingested.</summary>

@@ -2,9 +2,12 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
+using LlmMeter.Collector.Alerts;
 using LlmMeter.Collector.Auth;
+using LlmMeter.Collector.Budgets;
 using LlmMeter.Collector.Ingest;
 using LlmMeter.Collector.Metrics;
+using LlmMeter.Collector.Policy;
 using LlmMeter.Collector.Query;
 using LlmMeter.Collector.Reconciliation;
 using LlmMeter.Collector.Store;
@@ -47,8 +50,11 @@ internal static class CollectorApp
         builder.Services.ConfigureHttpJsonOptions(json => ConfigureJson(json.SerializerOptions));
 
         builder.Services.AddCallStore();
+        builder.Services.AddBudgets(builder.Configuration);
         builder.Services.AddCollectorMetrics();
         builder.Services.AddReconciliation();
+        builder.Services.AddAlerts();
+        builder.Services.AddRoutingPolicy();
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
@@ -57,7 +63,10 @@ internal static class CollectorApp
         app.UseStatusCodePages();
         app.MapIngestEndpoints();
         app.MapQueryEndpoints();
+        app.MapBudgetEndpoints();
         app.MapCollectorMetrics();
+        app.MapAlertEndpoints();
+        app.MapRoutingPolicy();
         app.Lifetime.ApplicationStarted.Register(() => LogStarted(app));
         return app;
     }

@@ -49,7 +49,6 @@ internal static class FastRecordReader
     /// Reads the record object at the reader's current <see cref="JsonTokenType.StartObject"/>; on success the reader
     /// is left on its <see cref="JsonTokenType.EndObject"/> (as the serializer leaves it), else it is untouched.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryRead(ref Utf8JsonReader reader, [NotNullWhen(true)] out LlmCallRecord? record)
     {
         record = null;
@@ -63,19 +62,12 @@ internal static class FastRecordReader
         {
             if (!TryReadRecord(ref copy, out record))
             {
-                record = null;
                 return false;
             }
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
-            // Malformed JSON: the serializer reads it again and reports it.
-            record = null;
-            return false;
-        }
-        catch (InvalidOperationException)
-        {
-            // Invalid UTF-8 in a string, or an incomplete buffer.
+            // Malformed JSON or invalid UTF-8 in a string: the serializer reads it again and words the error.
             record = null;
             return false;
         }
@@ -84,7 +76,6 @@ internal static class FastRecordReader
         return true;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryReadRecord(ref Utf8JsonReader r, [NotNullWhen(true)] out LlmCallRecord? record)
     {
         record = null;
@@ -104,47 +95,16 @@ internal static class FastRecordReader
         LlmRoutingInfo? routing = null;
 
         ulong seen = 0;
-        while (true)
+        bool end;
+        while (TryNextProperty(ref r, s_fields, ref seen, out var field, out end) && !end)
         {
-            if (!r.Read())
-            {
-                return false;
-            }
-
-            if (r.TokenType == JsonTokenType.EndObject)
-            {
-                break;
-            }
-
-            if (!TryName(ref r, s_fields, out var field, out var known))
-            {
-                return false;
-            }
-
-            if (!known)
-            {
-                if (!r.TrySkip())
-                {
-                    return false;
-                }
-
-                continue;
-            }
-
-            var bit = 1UL << (int)field;
-            if ((seen & bit) != 0 || !r.Read())
-            {
-                return false;
-            }
-
-            seen |= bit;
             var ok = field switch
             {
-                Field.Id => TryRequiredString(ref r, out id),
+                Field.Id => TryString(ref r, out id) && id is not null,
                 Field.StartedAt => TryDateTimeOffset(ref r, out startedAt),
-                Field.App => TryRequiredString(ref r, out app),
+                Field.App => TryString(ref r, out app) && app is not null,
                 Field.Tags => TryTags(ref r, out tags),
-                Field.Endpoint => TryRequiredString(ref r, out endpoint),
+                Field.Endpoint => TryString(ref r, out endpoint) && endpoint is not null,
                 Field.RequestedModel => TryString(ref r, out requestedModel),
                 Field.FallbackModels => TryList(ref r, out fallbackModels),
                 Field.ServedModel => TryString(ref r, out servedModel),
@@ -169,8 +129,7 @@ internal static class FastRecordReader
                 Field.CostUsd => TryDecimal(ref r, out costUsd),
                 Field.CostSource => TryEnum(ref r, s_costSources, out costSource),
                 Field.Routing => TryRouting(ref r, out routing),
-                Field.Warnings => TryList(ref r, out warnings),
-                _ => false,
+                _ => TryList(ref r, out warnings),
             };
             if (!ok)
             {
@@ -178,7 +137,7 @@ internal static class FastRecordReader
             }
         }
 
-        if ((seen & RequiredFields) != RequiredFields)
+        if (!end || (seen & RequiredFields) != RequiredFields)
         {
             return false;
         }
@@ -220,31 +179,53 @@ internal static class FastRecordReader
     }
 
     /// <summary>
-    /// Matches the property name at the reader against a table; false (give up) for an escaped name or one starting
-    /// with <c>$</c> (serializer metadata), else <paramref name="known"/> tells whether it is in the table.
+    /// Moves to the value of the next property in <paramref name="table"/>, skipping unknown ones, or to the object's
+    /// end (<paramref name="end"/>). False (give up) for a duplicate, an escaped name or one starting with <c>$</c>
+    /// (serializer metadata); <paramref name="seen"/> holds a bit per property read.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool TryName<T>(ref Utf8JsonReader r, (byte[] Name, T Value)[][] table, out T value, out bool known)
+    private static bool TryNextProperty<T>(ref Utf8JsonReader r, (byte[] Name, T Value)[][] table, ref ulong seen, out T field, out bool end)
+        where T : struct, Enum
     {
-        value = default!;
-        known = false;
-        if (r.TokenType != JsonTokenType.PropertyName || r.ValueIsEscaped || r.HasValueSequence)
+        field = default;
+        while (r.Read())
         {
-            return false;
+            end = r.TokenType == JsonTokenType.EndObject;
+            if (end)
+            {
+                return true;
+            }
+
+            if (r.TokenType != JsonTokenType.PropertyName || r.ValueIsEscaped || r.HasValueSequence || r.ValueSpan.StartsWith((byte)'$'))
+            {
+                return false;
+            }
+
+            if (!TryMatch(table, r.ValueSpan, out field))
+            {
+                if (!r.TrySkip())
+                {
+                    return false;
+                }
+
+                continue;
+            }
+
+            var bit = 1UL << Unsafe.BitCast<T, int>(field);
+            if ((seen & bit) != 0)
+            {
+                return false;
+            }
+
+            seen |= bit;
+            return r.Read();
         }
 
-        var name = r.ValueSpan;
-        if (name.IsEmpty || name[0] == (byte)'$')
-        {
-            return !name.IsEmpty;
-        }
-
-        known = TryMatch(table, name, out value);
-        return true;
+        end = false;
+        return false;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryMatch<T>((byte[] Name, T Value)[][] table, ReadOnlySpan<byte> text, out T value)
+        where T : struct, Enum
     {
         if (text.Length < table.Length)
         {
@@ -258,26 +239,15 @@ internal static class FastRecordReader
             }
         }
 
-        value = default!;
+        value = default;
         return false;
     }
 
-    private static bool TryRequiredString(ref Utf8JsonReader r, out string? value)
-    {
-        value = r.TokenType == JsonTokenType.String ? r.GetString() : null;
-        return value is not null;
-    }
-
+    // A null token is a null value; any other unexpected token, or a number out of range, gives up.
     private static bool TryString(ref Utf8JsonReader r, out string? value)
     {
-        value = null;
-        if (r.TokenType == JsonTokenType.String)
-        {
-            value = r.GetString();
-            return true;
-        }
-
-        return r.TokenType == JsonTokenType.Null;
+        value = r.TokenType == JsonTokenType.String ? r.GetString() : null;
+        return value is not null || r.TokenType == JsonTokenType.Null;
     }
 
     private static bool TryBool(ref Utf8JsonReader r, out bool value)
@@ -288,63 +258,36 @@ internal static class FastRecordReader
 
     private static bool TryInt32(ref Utf8JsonReader r, out int? value)
     {
-        value = null;
-        if (r.TokenType == JsonTokenType.Number && r.TryGetInt32(out var number))
-        {
-            value = number;
-            return true;
-        }
-
-        return r.TokenType == JsonTokenType.Null;
+        value = r.TokenType == JsonTokenType.Number && r.TryGetInt32(out var number) ? number : null;
+        return value is not null || r.TokenType == JsonTokenType.Null;
     }
 
     private static bool TryInt64(ref Utf8JsonReader r, out long? value)
     {
-        value = null;
-        if (r.TokenType == JsonTokenType.Number && r.TryGetInt64(out var number))
-        {
-            value = number;
-            return true;
-        }
-
-        return r.TokenType == JsonTokenType.Null;
+        value = r.TokenType == JsonTokenType.Number && r.TryGetInt64(out var number) ? number : null;
+        return value is not null || r.TokenType == JsonTokenType.Null;
     }
 
     private static bool TryDouble(ref Utf8JsonReader r, out double? value)
     {
-        value = null;
-        if (r.TokenType == JsonTokenType.Number && r.TryGetDouble(out var number))
-        {
-            value = number;
-            return true;
-        }
-
-        return r.TokenType == JsonTokenType.Null;
+        value = r.TokenType == JsonTokenType.Number && r.TryGetDouble(out var number) ? number : null;
+        return value is not null || r.TokenType == JsonTokenType.Null;
     }
 
+    /// <summary>Exact, with its scale, as the serializer reads it.</summary>
     private static bool TryDecimal(ref Utf8JsonReader r, out decimal? value)
     {
-        value = null;
-        if (r.TokenType == JsonTokenType.Number && r.TryGetDecimal(out var number))
-        {
-            value = number;
-            return true;
-        }
-
-        return r.TokenType == JsonTokenType.Null;
+        value = r.TokenType == JsonTokenType.Number && r.TryGetDecimal(out var number) ? number : null;
+        return value is not null || r.TokenType == JsonTokenType.Null;
     }
 
     /// <summary>As the wire format's converter: ISO 8601, then to UTC.</summary>
     private static bool TryDateTimeOffset(ref Utf8JsonReader r, out DateTimeOffset value)
     {
-        value = default;
-        if (r.TokenType != JsonTokenType.String || !r.TryGetDateTimeOffset(out var parsed))
-        {
-            return false;
-        }
-
+        DateTimeOffset parsed = default;
+        var ok = r.TokenType == JsonTokenType.String && r.TryGetDateTimeOffset(out parsed);
         value = parsed.ToUniversalTime();
-        return true;
+        return ok;
     }
 
     /// <summary>Only the exact snake_case names; the serializer also takes other spellings, which it is left to read.</summary>
@@ -358,29 +301,17 @@ internal static class FastRecordReader
     private static bool TryNullableEnum<T>(ref Utf8JsonReader r, (byte[] Name, T Value)[][] table, out T? value)
         where T : struct, Enum
     {
-        value = null;
-        if (TryEnum(ref r, table, out var parsed))
-        {
-            value = parsed;
-            return true;
-        }
-
-        return r.TokenType == JsonTokenType.Null;
+        value = TryEnum(ref r, table, out var parsed) ? parsed : null;
+        return value is not null || r.TokenType == JsonTokenType.Null;
     }
 
     /// <summary>A string-to-string object; null gives the empty map (see the class remarks); a duplicate key gives up.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryTags(ref Utf8JsonReader r, out IReadOnlyDictionary<string, string> tags)
     {
         tags = LlmMeterContext.EmptyTags;
-        if (r.TokenType == JsonTokenType.Null)
-        {
-            return true;
-        }
-
         if (r.TokenType != JsonTokenType.StartObject)
         {
-            return false;
+            return r.TokenType == JsonTokenType.Null;
         }
 
         var map = new Dictionary<string, string>();
@@ -403,7 +334,6 @@ internal static class FastRecordReader
     }
 
     /// <summary>A list of strings (no null items), or null.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryList(ref Utf8JsonReader r, out List<string>? list)
     {
         list = null;
@@ -433,7 +363,6 @@ internal static class FastRecordReader
     }
 
     /// <summary>As the serializer's constructor binding: absent members are null, unknown ones skipped.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryRouting(ref Utf8JsonReader r, out LlmRoutingInfo? routing)
     {
         routing = null;
@@ -443,37 +372,10 @@ internal static class FastRecordReader
         }
 
         string? ruleId = null, action = null, originalModel = null;
-        var seen = 0;
-        while (r.Read())
+        ulong seen = 0;
+        bool end;
+        while (TryNextProperty(ref r, s_routingFields, ref seen, out var field, out end) && !end)
         {
-            if (r.TokenType == JsonTokenType.EndObject)
-            {
-                routing = new LlmRoutingInfo(ruleId!, action!, originalModel);
-                return true;
-            }
-
-            if (!TryName(ref r, s_routingFields, out var field, out var known))
-            {
-                return false;
-            }
-
-            if (!known)
-            {
-                if (!r.TrySkip())
-                {
-                    return false;
-                }
-
-                continue;
-            }
-
-            var bit = 1 << (int)field;
-            if ((seen & bit) != 0 || !r.Read())
-            {
-                return false;
-            }
-
-            seen |= bit;
             var ok = field switch
             {
                 RoutingField.RuleId => TryString(ref r, out ruleId),
@@ -486,7 +388,8 @@ internal static class FastRecordReader
             }
         }
 
-        return false;
+        routing = end ? new LlmRoutingInfo(ruleId!, action!, originalModel) : null;
+        return end;
     }
 
     /// <summary>The snake_case UTF-8 names of an enum's members (as the wire format spells them), bucketed by length.</summary>
@@ -507,11 +410,11 @@ internal static class FastRecordReader
 
     private static string SnakeCase(string name) => JsonNamingPolicy.SnakeCaseLower.ConvertName(name);
 
-    /// <summary>The type's JSON properties are exactly the members of <typeparamref name="T"/>, none with its own converter.</summary>
+    /// <summary>The type's JSON properties are exactly the members of <typeparamref name="T"/> (a bit each in a ulong), none with its own converter.</summary>
     private static bool Matches<T>(JsonTypeInfo? type)
         where T : struct, Enum
     {
-        if (type is null || type.Properties.Any(p => p.CustomConverter is not null || p.IsExtensionData))
+        if (type is null || Enum.GetValues<T>().Length > 64 || type.Properties.Any(p => p.CustomConverter is not null || p.IsExtensionData))
         {
             return false;
         }

@@ -90,7 +90,7 @@ internal sealed class RoutingOverrideStore : IRoutingOverrides
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var now = _time.GetUtcNow();
+            var now = DateTimeOffset.FromUnixTimeMilliseconds(_time.GetUtcNow().ToUnixTimeMilliseconds()); // as stored
             var next = new Dictionary<string, StoredOverride>(_snapshot.ById, StringComparer.Ordinal);
             var writes = new Dictionary<string, StoredOverride?>(StringComparer.Ordinal); // null: delete
             foreach (var change in changes)

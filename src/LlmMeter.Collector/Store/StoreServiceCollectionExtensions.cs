@@ -12,7 +12,8 @@ internal static class StoreServiceCollectionExtensions
         services.AddSingleton<ICallStore>(provider => new SqliteCallStore(
             provider.GetRequiredService<IOptions<CollectorOptions>>().Value.Store.SqlitePath,
             provider.GetRequiredService<TimeProvider>(),
-            provider.GetRequiredService<ILogger<SqliteCallStore>>()));
+            provider.GetRequiredService<ILogger<SqliteCallStore>>(),
+            provider.GetService<ISpendLedger>()));
         // Hosted services registered before Build() start before the server, so no request meets an old schema.
         services.AddHostedService<StoreMigrationService>();
         return services;

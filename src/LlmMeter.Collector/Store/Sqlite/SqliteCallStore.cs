@@ -13,10 +13,16 @@ internal sealed class SqliteCallStore : ICallStore, IDisposable
     private readonly ILogger _logger;
     private readonly Lazy<Task> _migration;
     private readonly SqliteWriter _writer;
+    private readonly ISpendLedger? _ledger;
     private int _disposed;
 
-    public SqliteCallStore(string path, TimeProvider timeProvider, ILogger<SqliteCallStore> logger)
+    /// <param name="path">The SQLite file.</param>
+    /// <param name="timeProvider">The clock (migration times).</param>
+    /// <param name="logger">Where failures are reported.</param>
+    /// <param name="ledger">Budget spend, charged by the writer in the transactions that accept records; null without budgets.</param>
+    public SqliteCallStore(string path, TimeProvider timeProvider, ILogger<SqliteCallStore> logger, ISpendLedger? ledger = null)
     {
+        _ledger = ledger;
         _database = new SqliteDatabase(path);
         _timeProvider = timeProvider;
         _logger = logger;
@@ -109,6 +115,18 @@ internal sealed class SqliteCallStore : ICallStore, IDisposable
         await _writer.SubmitAsync(new GiveUpRequest(id), cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Runs <paramref name="apply"/> on the single writer, inside its transaction (possibly shared with queued inserts),
+    /// and returns its result once committed: for rare writes that must be ordered with ingest, such as budget
+    /// definitions and their ledger rows. It may run a second time, alone, if its batch fails, so it must write only
+    /// through the session and leave other state to <see cref="ISpendLedger"/>'s commit and rollback calls.
+    /// </summary>
+    public Task<T> WriteAsync<T>(Func<SqliteWriteSession, T> apply, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(apply);
+        return _writer.SubmitAsync(new DelegateWriteRequest<T>(apply), cancellationToken);
+    }
+
     /// <summary>Writes what is queued, closes the write connection and releases pooled read connections.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -139,7 +157,7 @@ internal sealed class SqliteCallStore : ICallStore, IDisposable
         var connection = _database.OpenWriteConnection();
         try
         {
-            return new SqliteWriteSession(connection);
+            return new SqliteWriteSession(connection, _ledger);
         }
         catch
         {

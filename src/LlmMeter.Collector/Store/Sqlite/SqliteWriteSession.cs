@@ -4,8 +4,8 @@ using Microsoft.Data.Sqlite;
 namespace LlmMeter.Collector.Store.Sqlite;
 
 /// <summary>
-/// The writer's connection and its prepared hot-path statements (record insert, hourly and daily rollup upserts), created once
-/// and reused for every batch. Used only by the writer loop's single thread of work.
+/// The writer's connection and its prepared hot-path statements (record insert, hourly and daily rollup upserts, budget ledger
+/// upsert), created once and reused for every batch. Used only by the writer loop's single thread of work.
 /// </summary>
 internal sealed class SqliteWriteSession : IDisposable
 {
@@ -31,11 +31,19 @@ internal sealed class SqliteWriteSession : IDisposable
     private readonly SqliteCommand _upsertDaily;
     private readonly Dictionary<RollupKey, RollupTotals> _hourly = [];
     private readonly Dictionary<RollupKey, RollupTotals> _daily = [];
+    private readonly ISpendLedger? _ledger;
+    private readonly SqliteCommand? _upsertSpend;
+    private readonly Dictionary<SpendKey, long> _charges = [];
+    private readonly Dictionary<SpendKey, long> _spendTotals = [];
+    private readonly HashSet<string> _clearedBudgets = new(StringComparer.Ordinal);
     private SqliteTransaction? _transaction;
 
-    public SqliteWriteSession(SqliteConnection connection)
+    /// <param name="connection">The open write connection (owned from now on).</param>
+    /// <param name="ledger">Budget spend charged in the transactions that accept records; null when there are no budgets.</param>
+    public SqliteWriteSession(SqliteConnection connection, ISpendLedger? ledger = null)
     {
         _connection = connection;
+        _ledger = ledger;
         _insert = Prepare(InsertSql, [
             ("$id", SqliteType.Text), ("$started_at_ms", SqliteType.Integer), ("$app", SqliteType.Text), ("$team", SqliteType.Text),
             ("$model", SqliteType.Text), ("$requested_model", SqliteType.Text), ("$served_model", SqliteType.Text),
@@ -44,7 +52,23 @@ internal sealed class SqliteWriteSession : IDisposable
             ("$record_json", SqliteType.Text)]);
         _upsertHourly = Prepare(UpsertRollupSql("spend_hourly", "hour_ms"), RollupParameters);
         _upsertDaily = Prepare(UpsertRollupSql("spend_daily", "day_ms"), RollupParameters);
+        if (ledger is not null)
+        {
+            _upsertSpend = Prepare(
+                """
+                INSERT INTO budget_spend (budget_id, period_start_ms, spent_units) VALUES ($budget_id, $period_start_ms, $units)
+                ON CONFLICT (budget_id, period_start_ms) DO UPDATE SET spent_units = spent_units + excluded.spent_units
+                RETURNING spent_units
+                """,
+                [("$budget_id", SqliteType.Text), ("$period_start_ms", SqliteType.Integer), ("$units", SqliteType.Integer)]);
+        }
     }
+
+    /// <summary>The write connection, for requests that run their own SQL in the open transaction (<see cref="Transaction"/>).</summary>
+    public SqliteConnection Connection => _connection;
+
+    /// <summary>The open transaction; only valid while a request is applied.</summary>
+    public SqliteTransaction Transaction => _transaction ?? throw new InvalidOperationException("No write transaction is open.");
 
     /// <summary>Runs the requests in one transaction and commits; rolls back and rethrows on any failure.</summary>
     public void Run(IReadOnlyList<WriteRequest> requests)
@@ -54,6 +78,11 @@ internal sealed class SqliteWriteSession : IDisposable
         _insert.Transaction = transaction;
         _upsertHourly.Transaction = transaction;
         _upsertDaily.Transaction = transaction;
+        if (_upsertSpend is not null)
+        {
+            _upsertSpend.Transaction = transaction;
+        }
+
         try
         {
             foreach (var request in requests)
@@ -62,12 +91,17 @@ internal sealed class SqliteWriteSession : IDisposable
             }
 
             FlushRollups();
+            FlushLedger();
             transaction.Commit();
         }
         catch
         {
             _hourly.Clear();
             _daily.Clear();
+            _charges.Clear();
+            _spendTotals.Clear();
+            _clearedBudgets.Clear();
+            _ledger?.RolledBack();
             try
             {
                 transaction.Rollback();
@@ -85,7 +119,16 @@ internal sealed class SqliteWriteSession : IDisposable
             _insert.Transaction = null;
             _upsertHourly.Transaction = null;
             _upsertDaily.Transaction = null;
+            if (_upsertSpend is not null)
+            {
+                _upsertSpend.Transaction = null;
+            }
         }
+
+        // Committed: the ledger's in-memory figures follow only what is on disk.
+        _ledger?.Committed(_spendTotals, _clearedBudgets);
+        _spendTotals.Clear();
+        _clearedBudgets.Clear();
     }
 
     /// <summary>Inserts the record unless its id is stored; true when new (its rollup is then accumulated).</summary>
@@ -113,6 +156,11 @@ internal sealed class SqliteWriteSession : IDisposable
 
         Accumulate(_hourly, call.HourKey, call);
         Accumulate(_daily, call.DayKey, call);
+        if (_ledger is not null && call.CostUnits is { } units && units != 0)
+        {
+            _ledger.Charge(call.Record, units, _charges);
+        }
+
         return true;
     }
 
@@ -169,7 +217,39 @@ internal sealed class SqliteWriteSession : IDisposable
             """,
             move,
             _transaction);
+        if (_ledger is not null && move.Difference != 0)
+        {
+            _ledger.Charge(record, move.Difference, _charges);
+        }
+
         return true;
+    }
+
+    /// <summary>Sets a ledger row to <paramref name="units"/> (a budget's spend computed when it is defined), after writing the charges pending so far.</summary>
+    public void SetSpend(SpendKey key, long units)
+    {
+        FlushLedger();
+        _connection.Execute(
+            """
+            INSERT INTO budget_spend (budget_id, period_start_ms, spent_units) VALUES (@BudgetId, @PeriodStartMs, @Units)
+            ON CONFLICT (budget_id, period_start_ms) DO UPDATE SET spent_units = excluded.spent_units
+            """,
+            new { key.BudgetId, key.PeriodStartMs, Units = units },
+            Transaction);
+        _spendTotals[key] = units;
+    }
+
+    /// <summary>Deletes every ledger row of a budget, after writing the charges pending so far.</summary>
+    public void DeleteSpend(string budgetId)
+    {
+        FlushLedger();
+        _connection.Execute("DELETE FROM budget_spend WHERE budget_id = @budgetId", new { budgetId }, Transaction);
+        foreach (var key in _spendTotals.Keys.Where(k => k.BudgetId == budgetId).ToList())
+        {
+            _spendTotals.Remove(key);
+        }
+
+        _clearedBudgets.Add(budgetId);
     }
 
     /// <summary>Stops reconciling a pending record; false when it was not pending.</summary>
@@ -184,6 +264,7 @@ internal sealed class SqliteWriteSession : IDisposable
         _insert.Dispose();
         _upsertHourly.Dispose();
         _upsertDaily.Dispose();
+        _upsertSpend?.Dispose();
         _connection.Dispose();
     }
 
@@ -213,6 +294,26 @@ internal sealed class SqliteWriteSession : IDisposable
             fallbacks = fallbacks + excluded.fallbacks,
             errors = errors + excluded.errors
         """;
+
+    // One upsert per budget period charged in the transaction; RETURNING hands the new total to the ledger.
+    private void FlushLedger()
+    {
+        if (_upsertSpend is null || _charges.Count == 0)
+        {
+            return;
+        }
+
+        var p = _upsertSpend.Parameters;
+        foreach (var (key, units) in _charges)
+        {
+            p[0].Value = key.BudgetId;
+            p[1].Value = key.PeriodStartMs;
+            p[2].Value = units;
+            _spendTotals[key] = (long)_upsertSpend.ExecuteScalar()!;
+        }
+
+        _charges.Clear();
+    }
 
     private void FlushRollups()
     {

@@ -63,6 +63,18 @@ internal sealed class ReconcileRequest(string id, decimal costUsd) : WriteReques
     protected override bool Result() => _applied;
 }
 
+/// <summary>Runs a caller's SQL in the writer's transaction (see <see cref="SqliteCallStore.WriteAsync{T}"/>).</summary>
+internal sealed class DelegateWriteRequest<T>(Func<SqliteWriteSession, T> apply) : WriteRequest<T>
+{
+    private T? _result;
+
+    public override int Size => 1;
+
+    public override void Apply(SqliteWriteSession session) => _result = apply(session);
+
+    protected override T Result() => _result!;
+}
+
 /// <summary>Stops looking up a record's cost; true when it was pending.</summary>
 internal sealed class GiveUpRequest(string id) : WriteRequest<bool>
 {

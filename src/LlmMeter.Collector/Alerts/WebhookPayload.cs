@@ -27,7 +27,7 @@ namespace LlmMeter.Collector.Alerts;
 /// }
 /// </code>
 /// </summary>
-internal static class AlertPayload
+internal static class WebhookPayload
 {
     public static byte[] Json(string eventId, BudgetEvent budgetEvent)
     {

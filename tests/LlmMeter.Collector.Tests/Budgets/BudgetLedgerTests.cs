@@ -1,0 +1,168 @@
+using LlmMeter.Collector.Store;
+using LlmMeter.Collector.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using static LlmMeter.Collector.Tests.Budgets.BudgetCollector;
+
+namespace LlmMeter.Collector.Tests.Budgets;
+
+/// <summary>The spend ledger: charged at ingest by scope, once per record, moved by reconciliation, scanned once at definition.</summary>
+public sealed class BudgetLedgerTests
+{
+    private static readonly DateTimeOffset s_now = Utc(2026, 11, 10, 12);
+    private static readonly DateTimeOffset s_november = Utc(2026, 11, 1);
+
+    // Each scope with the predicate the issue defines for it, to compute the expected spend independently.
+    private static readonly (string Id, string Scope, Func<LlmCallRecord, bool> Matches)[] s_scopes =
+    [
+        ("all", "null", _ => true),
+        ("by-app", """{"app":"search-api"}""", r => r.App == "search-api"),
+        ("by-team", """{"team":"ads"}""", r => r.Tags.GetValueOrDefault("team") == "ads"),
+        ("by-tag", """{"tag":"env=prod"}""", r => r.Tags.GetValueOrDefault("env") == "prod"),
+        ("by-model", """{"model":"openai/*"}""", r => (r.ServedModel ?? r.RequestedModel)!.StartsWith("openai/", StringComparison.Ordinal)),
+        ("by-provider", """{"provider":"openai"}""", r => string.Equals(r.Provider, "openai", StringComparison.OrdinalIgnoreCase)),
+        ("combo", """{"app":"search-api","model":"anthropic/claude-3.?-sonnet","team":"ads"}""",
+            r => r.App == "search-api" && r.Tags.GetValueOrDefault("team") == "ads" && (r.ServedModel ?? r.RequestedModel)!.StartsWith("anthropic/claude-3.", StringComparison.Ordinal)),
+    ];
+
+    [Fact]
+    public async Task Ingest_RecordsOfManyScopes_EachBudgetIsTheSumOfItsMatchingCosts()
+    {
+        await using var collector = await StartAsync(s_now);
+        foreach (var (id, scope, _) in s_scopes)
+        {
+            await collector.DefineAsync(Definition(id, scope: scope));
+        }
+
+        var records = MixedRecords();
+        await collector.IngestAsync(records[..4]);
+        await collector.IngestAsync(records[4..]);
+
+        foreach (var (id, _, matches) in s_scopes)
+        {
+            var expected = records.Where(r => r.StartedAt >= s_november && matches(r)).Sum(r => r.CostUsd ?? 0m);
+            Assert.True(expected > 0m, id);
+            Assert.Equal(expected, await collector.SpentAsync(id));
+            Assert.Equal((long)(expected * 10_000_000_000m), collector.LedgerUnits(id, s_november));
+        }
+
+        // The October record went to October's row, not November's.
+        Assert.Equal(7_000_000_000L, collector.LedgerUnits("all", Utc(2026, 10, 1)));
+    }
+
+    [Fact]
+    public async Task CreateBudget_AfterRecordsExist_ScansTheCurrentPeriodOnceLikeIngestCharges()
+    {
+        await using var collector = await StartAsync(s_now);
+        var records = MixedRecords();
+        await collector.IngestAsync(records);
+
+        foreach (var (id, scope, matches) in s_scopes)
+        {
+            var budget = await collector.DefineAsync(Definition(id, scope: scope));
+            var expected = records.Where(r => r.StartedAt >= s_november && matches(r)).Sum(r => r.CostUsd ?? 0m);
+            Assert.Equal(expected, budget.GetProperty("status").GetProperty("spent_usd").GetDecimal());
+        }
+
+        // From then on only ingest moves it; a limit change keeps it, a scope change scans again.
+        await collector.IngestAsync(Records.Call(startedAt: s_now.AddMinutes(-5), cost: 1m));
+        var before = await collector.SpentAsync("by-app");
+        await collector.DefineAsync(Definition("by-app", limit: 500m, scope: """{"app":"search-api"}"""));
+        Assert.Equal(before, await collector.SpentAsync("by-app"));
+        await collector.DefineAsync(Definition("by-app", scope: """{"app":"batch"}"""));
+        Assert.Equal(records.Where(r => r.StartedAt >= s_november && r.App == "batch").Sum(r => r.CostUsd ?? 0m), await collector.SpentAsync("by-app"));
+    }
+
+    [Fact]
+    public async Task Ingest_SameRecordsTwice_ChargesThemOnce()
+    {
+        await using var collector = await StartAsync(s_now);
+        await collector.DefineAsync(Definition("all"));
+        var records = new[] { Records.Call(startedAt: s_now.AddHours(-1), cost: 0.25m), Records.Call(startedAt: s_now.AddHours(-2), cost: 0.5m) };
+
+        await collector.IngestAsync(records);
+        var (accepted, duplicates) = await collector.IngestAsync([records[0], records[1], Records.Call(startedAt: s_now, cost: 1m)]);
+
+        Assert.Equal((1, 2), (accepted, duplicates));
+        Assert.Equal(1.75m, await collector.SpentAsync("all"));
+    }
+
+    [Fact]
+    public async Task Reconcile_CostChanges_MovesTheLedgerByTheDifference()
+    {
+        await using var collector = await StartAsync(s_now);
+        await collector.DefineAsync(Definition("all"));
+        await collector.DefineAsync(Definition("other-app", scope: """{"app":"batch"}"""));
+        var estimated = Records.Call(startedAt: s_now.AddMinutes(-10), cost: 0.001m) with { CostSource = LlmCostSource.Estimated };
+        var unknown = Records.Call(startedAt: s_now.AddMinutes(-9), cost: null);
+        await collector.IngestAsync(estimated, unknown);
+        var store = collector.Host.Services.GetRequiredService<ICallStore>();
+
+        await store.SetReconciledCostAsync(estimated.Id, 0.004m, CancellationToken.None);
+        await store.SetReconciledCostAsync(unknown.Id, 0.02m, CancellationToken.None);
+
+        Assert.Equal(0.024m, await collector.SpentAsync("all"));
+        Assert.Equal(240_000_000L, collector.LedgerUnits("all", s_november));
+        Assert.Equal(0m, await collector.SpentAsync("other-app"));
+    }
+
+    [Fact]
+    public async Task Restart_AfterIngest_KeepsTheLedgerAndChargesOnlyNewRecords()
+    {
+        await using var collector = await StartAsync(s_now);
+        await collector.DefineAsync(Definition("all"));
+        var first = Records.Call(startedAt: s_now.AddHours(-3), cost: 2m);
+        await collector.IngestAsync(first);
+
+        await collector.RestartAsync();
+        Assert.Equal(2m, await collector.SpentAsync("all"));
+        await collector.IngestAsync(first, Records.Call(startedAt: s_now.AddHours(-2), cost: 0.5m));
+
+        Assert.Equal(2.5m, await collector.SpentAsync("all"));
+    }
+
+    [Fact]
+    public async Task DeleteBudget_ThenRecreate_StartsFromTheStoredCalls()
+    {
+        await using var collector = await StartAsync(s_now);
+        await collector.DefineAsync(Definition("all"));
+        await collector.IngestAsync(Records.Call(startedAt: s_now.AddHours(-3), cost: 2m));
+
+        using (var deleted = await collector.Admin.DeleteAsync("v1/budgets/all"))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+
+        Assert.Null(collector.LedgerUnits("all", s_november));
+        await collector.IngestAsync(Records.Call(startedAt: s_now.AddHours(-1), cost: 1m));
+        await collector.DefineAsync(Definition("all"));
+
+        Assert.Equal(3m, await collector.SpentAsync("all"));
+    }
+
+    /// <summary>Seven records of November across apps, teams, tags, models and providers, and one of October.</summary>
+    private static LlmCallRecord[] MixedRecords()
+    {
+        static LlmCallRecord Call(string app, string team, string? env, string model, string? provider, decimal? cost, int day, string? served = null)
+        {
+            var tags = new Dictionary<string, string> { ["team"] = team };
+            if (env is not null)
+            {
+                tags["env"] = env;
+            }
+
+            return Records.Call(startedAt: Utc(2026, 11, day, 9), app: app, model: model, servedModel: served, cost: cost) with { Tags = tags, Provider = provider };
+        }
+
+        return
+        [
+            Call("search-api", "search", "prod", "openai/gpt-4o-mini", "OpenAI", 0.0012m, 1),
+            Call("search-api", "ads", "dev", "anthropic/claude-3.5-sonnet", "Anthropic", 0.02m, 2),
+            Call("batch", "ads", "prod", "openai/gpt-4o", "openai", 0.5m, 3),
+            Call("batch", "search", null, "anthropic/claude-3.7-sonnet", "Azure", 0.03m, 4, served: "openai/gpt-4o"),
+            Call("search-api", "search", "prod", "meta/llama-3-70b", null, null, 5),
+            Call("search-api", "ads", "prod", "anthropic/claude-3.7-sonnet", "Anthropic", 0.0000000001m, 6),
+            Call("search-api", "ads", "prod", "openai/o3", "OpenAI", 3m, 9),
+            Records.Call(startedAt: Utc(2026, 10, 20, 9), cost: 0.7m),
+        ];
+    }
+}
