@@ -41,15 +41,16 @@ internal static class BudgetEndpoints
             return problem;
         }
 
-        var outcome = await repository.CreateAsync(budget!, CancellationToken.None).ConfigureAwait(false);
-        if (outcome != BudgetWriteOutcome.Created)
+        return await repository.CreateAsync(budget!, CancellationToken.None).ConfigureAwait(false) switch
         {
-            return Conflict($"A budget with id '{budget!.Id}' exists: PUT /v1/budgets/{budget.Id} replaces it.");
-        }
-
-        return TypedResults.Json(Current(state, budget!.Id), BudgetJson.Options, statusCode: StatusCodes.Status201Created)
-            .WithLocation($"/v1/budgets/{budget.Id}");
+            BudgetWriteOutcome.Created => Created(state, budget!.Id),
+            BudgetWriteOutcome.ReadOnly => ReadOnly(budget!.Id),
+            _ => Conflict($"A budget with id '{budget!.Id}' exists: PUT /v1/budgets/{budget.Id} replaces it."),
+        };
     }
+
+    private static IResult Created(BudgetState state, string id) =>
+        TypedResults.Json(Current(state, id), BudgetJson.Options, statusCode: StatusCodes.Status201Created).WithLocation($"/v1/budgets/{id}");
 
     private static async Task<IResult> PutAsync(string id, HttpRequest request, [FromServices] BudgetRepository repository, [FromServices] BudgetState state)
     {
@@ -67,7 +68,7 @@ internal static class BudgetEndpoints
         return await repository.PutAsync(budget!, CancellationToken.None).ConfigureAwait(false) switch
         {
             BudgetWriteOutcome.ReadOnly => ReadOnly(id),
-            BudgetWriteOutcome.Created => TypedResults.Json(Current(state, id), BudgetJson.Options, statusCode: StatusCodes.Status201Created).WithLocation($"/v1/budgets/{id}"),
+            BudgetWriteOutcome.Created => Created(state, id),
             _ => TypedResults.Json(Current(state, id), BudgetJson.Options),
         };
     }

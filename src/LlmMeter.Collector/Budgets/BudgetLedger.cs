@@ -32,18 +32,6 @@ internal sealed class BudgetLedger(TimeProvider time, ILogger<BudgetLedger> logg
     /// <summary>Raised on the writer thread after a commit that changed budgets or spend.</summary>
     public event Action? Changed;
 
-    /// <summary>The committed budgets, ordered by id.</summary>
-    public IReadOnlyList<CompiledBudget> Budgets
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _budgets;
-            }
-        }
-    }
-
     /// <summary>The budgets the writer's open transaction sees (staged ones first). Writer thread only.</summary>
     public IReadOnlyList<CompiledBudget> WriterBudgets => _stagedBudgets ?? _budgets;
 

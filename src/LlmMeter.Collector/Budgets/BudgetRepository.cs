@@ -15,7 +15,7 @@ internal enum BudgetWriteOutcome
     /// <summary>POST of an id that exists.</summary>
     Exists,
 
-    /// <summary>PUT or DELETE of a budget from configuration.</summary>
+    /// <summary>Any write to a budget from configuration.</summary>
     ReadOnly,
     NotFound,
 }
@@ -113,9 +113,14 @@ internal sealed class BudgetRepository(ICallStore store, BudgetLedger ledger, Ti
     {
         var budgets = ledger.WriterBudgets;
         var existing = budgets.FirstOrDefault(b => b.Id == definition.Id);
-        if (existing is not null && (!allowReplace || existing.Definition.Source == ConfigSource))
+        if (existing?.Definition.Source == ConfigSource)
         {
-            return existing.Definition.Source == ConfigSource && allowReplace ? BudgetWriteOutcome.ReadOnly : BudgetWriteOutcome.Exists;
+            return BudgetWriteOutcome.ReadOnly;
+        }
+
+        if (existing is not null && !allowReplace)
+        {
+            return BudgetWriteOutcome.Exists;
         }
 
         var now = time.GetUtcNow();

@@ -16,7 +16,7 @@ namespace LlmMeter.Collector.Tests.Budgets;
 /// <summary>A real collector on a fake clock with a <see cref="RecordingOutbox"/>; restart it on the same file.</summary>
 internal sealed class BudgetCollector : IAsyncDisposable
 {
-    private readonly string[] _args;
+    private string[] _args;
 
     private BudgetCollector(CollectorHost host, FakeTimeProvider clock, RecordingOutbox outbox, string[] args)
     {
@@ -46,9 +46,14 @@ internal sealed class BudgetCollector : IAsyncDisposable
         return new BudgetCollector(host, clock, outbox, args);
     }
 
-    /// <summary>Stops the collector and starts a new one on the same database, clock and outbox.</summary>
-    public async Task RestartAsync()
+    /// <summary>Stops the collector and starts a new one on the same database, clock and outbox (with other arguments when given).</summary>
+    public async Task RestartAsync(params string[] args)
     {
+        if (args.Length > 0)
+        {
+            _args = args;
+        }
+
         Admin.Dispose();
         Ingest.Dispose();
         await Host.DisposeAsync();

@@ -139,6 +139,48 @@ public sealed class BudgetLedgerTests
         Assert.Equal(3m, await collector.SpentAsync("all"));
     }
 
+    [Fact]
+    public async Task PutBudget_WhileRecordsStream_CountsEveryRecordExactlyOnce()
+    {
+        await using var collector = await StartAsync(s_now);
+        var batches = Enumerable.Range(0, 16)
+            .Select(b => Enumerable.Range(0, 40).Select(i => Records.Call(startedAt: s_now.AddMinutes(-(b * 40) - i), cost: 0.001m * (i + 1))).ToArray())
+            .ToList();
+
+        // The scan at definition time and the charges at ingest meet in the writer: whatever the interleaving,
+        // each record is either in the scan or charged afterwards.
+        var ingest = batches.Select(batch => Task.Run(() => collector.IngestAsync(batch))).ToList();
+        await collector.DefineAsync(Definition("all"));
+        await Task.WhenAll(ingest);
+
+        Assert.Equal(batches.Sum(b => b.Sum(r => r.CostUsd!.Value)), await collector.SpentAsync("all"));
+    }
+
+    [Fact]
+    public async Task ConfiguredBudget_ChangedOrRemovedBetweenRestarts_RescansOrDrops()
+    {
+        static string[] Configured(string app, int limit, string id = "cfg") =>
+            [$"--Budgets:0:id={id}", "--Budgets:0:name=Configured", $"--Budgets:0:limit_usd={limit}", $"--Budgets:0:scope:app={app}"];
+        await using var collector = await StartAsync(s_now, Configured("search-api", 10));
+        await collector.IngestAsync(
+            Records.Call(startedAt: s_now.AddHours(-1), app: "search-api", cost: 1m),
+            Records.Call(startedAt: s_now.AddHours(-1), app: "batch", cost: 2m));
+        Assert.Equal(1m, await collector.SpentAsync("cfg"));
+
+        await collector.RestartAsync(Configured("search-api", 20)); // limit only: the ledger stays
+        await collector.IngestAsync(Records.Call(startedAt: s_now.AddHours(-1), app: "search-api", cost: 0.5m));
+        Assert.Equal(1.5m, await collector.SpentAsync("cfg"));
+
+        await collector.RestartAsync(Configured("batch", 20)); // new scope: scanned once
+        Assert.Equal(2m, await collector.SpentAsync("cfg"));
+
+        await collector.RestartAsync(Configured("batch", 20, id: "other"));
+        using var gone = await collector.Admin.GetAsync("v1/budgets/cfg");
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, gone.StatusCode);
+        Assert.Null(collector.LedgerUnits("cfg", s_november));
+        Assert.Equal(2m, await collector.SpentAsync("other"));
+    }
+
     /// <summary>Seven records of November across apps, teams, tags, models and providers, and one of October.</summary>
     private static LlmCallRecord[] MixedRecords()
     {
