@@ -7,8 +7,30 @@ using Microsoft.Extensions.Options;
 namespace LlmMeter.Collector.Alerts;
 
 /// <summary>A delivery waiting for its next attempt, with what is needed to send it.</summary>
-/// <remarks><paramref name="AgeFromMs"/> is when the event occurred or, if later, was enqueued: late-ingested spend must not start out expired.</remarks>
-internal sealed record DueDelivery(long Id, string EventId, string EventType, string UrlHash, string Format, long Attempts, long AgeFromMs, string PayloadJson);
+/// <remarks>
+/// <see cref="AgeFromMs"/> is when the event occurred or, if later, was enqueued: late-ingested spend must not start
+/// out expired. Settable properties, not a positional record: Dapper's async query builds its reader before the first row, when
+/// SQLite cannot type the computed <c>AgeFromMs</c> column yet, and a constructor match on types then fails on an
+/// empty result.
+/// </remarks>
+internal sealed class DueDelivery
+{
+    public long Id { get; init; }
+
+    public string EventId { get; init; } = "";
+
+    public string EventType { get; init; } = "";
+
+    public string UrlHash { get; init; } = "";
+
+    public string Format { get; init; } = "";
+
+    public long Attempts { get; init; }
+
+    public long AgeFromMs { get; init; }
+
+    public string PayloadJson { get; init; } = "";
+}
 
 /// <summary>One row of the delivery log.</summary>
 internal sealed record DeliveryLogRow(
