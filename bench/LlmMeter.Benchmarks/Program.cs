@@ -10,6 +10,9 @@ switch (args)
     case ["collector-ingest", ..]:
         await CollectorBench.IngestAsync(records: (int)Arg(args, 1, 300_000), clients: (int)Arg(args, 2, 8)).ConfigureAwait(false);
         return;
+    case ["budget-overshoot", ..]:
+        await BudgetOvershootBench.RunAsync(costPerCall: args.Length > 1 ? decimal.Parse(args[1], CultureInfo.InvariantCulture) : 0.003m, clients: 4, callsPerSecond: 50).ConfigureAwait(false);
+        return;
     case ["collector-parts"]:
         IngestParts.Run();
         return;

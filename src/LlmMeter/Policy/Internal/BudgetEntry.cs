@@ -7,6 +7,8 @@ internal sealed class BudgetEntry
     internal const decimal UnitsPerUsd = 10_000_000_000m;
 
     private long _localUnits;
+    private long _averageCallUnits;
+    private int _inFlight;
 
     public BudgetEntry(PolicyBudget budget)
     {
@@ -45,7 +47,25 @@ internal sealed class BudgetEntry
 
     public decimal CurrentUsd => CurrentUnits / UnitsPerUsd;
 
-    public void AddLocal(long units) => Interlocked.Add(ref _localUnits, units);
+    public void AddLocal(long units)
+    {
+        Interlocked.Add(ref _localUnits, units);
+
+        // A running average of what one call costs (weight 1/8): in-flight calls are priced with it.
+        var average = Volatile.Read(ref _averageCallUnits);
+        Volatile.Write(ref _averageCallUnits, average == 0 ? units : average + ((units - average) / 8));
+    }
+
+    /// <summary>A call in this budget is about to go out: until its cost is known it counts at the average cost.</summary>
+    public void Reserve() => Interlocked.Increment(ref _inFlight);
+
+    public void Release() => Interlocked.Decrement(ref _inFlight);
+
+    /// <summary>
+    /// Spend with the calls still in flight priced at the average call cost. Their cost is only known when they
+    /// end, so without this every call started while the limit is being reached would overrun it.
+    /// </summary>
+    public long ProjectedUnits => CurrentUnits + (Math.Max(0, Volatile.Read(ref _inFlight)) * Volatile.Read(ref _averageCallUnits));
 
     /// <summary>The highest threshold reached, or null.</summary>
     public ThresholdEntry? Reached()
@@ -55,8 +75,7 @@ internal sealed class BudgetEntry
             return null;
         }
 
-        // percent reached = current * 100 / limit, compared without floating error on the common whole percents.
-        var current = (double)CurrentUnits * 100 / LimitUnits;
+        var current = (double)ProjectedUnits * 100 / LimitUnits;
         foreach (var threshold in Thresholds)
         {
             if (current >= threshold.Threshold.Percent)

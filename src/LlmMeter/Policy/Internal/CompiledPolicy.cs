@@ -30,6 +30,19 @@ internal sealed class CompiledPolicy
     /// <param name="isFree">A free model: never blocked nor rerouted (it costs nothing).</param>
     public RoutingDecision Decide(string app, IReadOnlyDictionary<string, string> tags, string? model, string? preferredProvider, bool isFree)
     {
+        List<BudgetEntry>? matched = null;
+        return Decide(app, tags, model, preferredProvider, isFree, ref matched);
+    }
+
+    /// <summary>As the other overload; <paramref name="matched"/> collects the budgets the call falls in (allocated only on a match).</summary>
+    /// <param name="app">The handler's app.</param>
+    /// <param name="tags">The call's tags.</param>
+    /// <param name="model">The requested model.</param>
+    /// <param name="preferredProvider">The request's first preferred provider, if any.</param>
+    /// <param name="isFree">A free model: never blocked nor rerouted (it costs nothing).</param>
+    /// <param name="matched">The budgets with routing thresholds whose scope matches the call.</param>
+    public RoutingDecision Decide(string app, IReadOnlyDictionary<string, string> tags, string? model, string? preferredProvider, bool isFree, ref List<BudgetEntry>? matched)
+    {
         if (isFree)
         {
             return RoutingDecision.None;
@@ -43,6 +56,8 @@ internal sealed class CompiledPolicy
             {
                 continue;
             }
+
+            (matched ??= []).Add(budget);
 
             if (budget.Reached() is { } threshold && RoutingDecision.Severity(threshold.Threshold.Action) is var severity && severity > bestSeverity)
             {

@@ -9,12 +9,38 @@ namespace LlmMeter.Policy.Internal;
 /// <summary>Applies a routing decision to a call about to go out: rewrite its model, or answer it with a 402.</summary>
 internal static class PolicyEnforcer
 {
+    /// <summary>Decides, and for a call that goes out reserves its place in the budgets it falls in (released when it ends).</summary>
     public static RoutingDecision Decide(PolicyState policy, MeterCore core, CallState call)
     {
         var request = call.Request;
         var model = request.RequestedModel;
         var preferred = request.Providers is { Length: > 0 } providers ? providers[0] : null;
-        return policy.Current.Decide(core.App, call.Tags, model, preferred, IsFree(core, model));
+        List<BudgetEntry>? matched = null;
+        var decision = policy.Current.Decide(core.App, call.Tags, model, preferred, IsFree(core, model), ref matched);
+        if (matched is not null && decision.Action != RoutingAction.Block)
+        {
+            foreach (var budget in matched)
+            {
+                budget.Reserve();
+            }
+
+            call.BudgetReservations = matched;
+        }
+
+        return decision;
+    }
+
+    /// <summary>The call ended and its cost was counted: its reservations end.</summary>
+    public static void Release(CallState call)
+    {
+        if (call.BudgetReservations is { } reserved)
+        {
+            call.BudgetReservations = null;
+            foreach (var budget in reserved)
+            {
+                budget.Release();
+            }
+        }
     }
 
     /// <summary>Rewrites the request body's models. False when the body could not be rewritten (the call goes out unchanged).</summary>

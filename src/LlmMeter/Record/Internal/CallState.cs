@@ -98,6 +98,9 @@ internal sealed class CallState : SseParser.IEventHandler
     /// <summary>The routing rule applied before the call went out, if any.</summary>
     public LlmRoutingInfo? Routing { get; set; }
 
+    /// <summary>Budgets this call holds a place in until it ends (see <c>PolicyEnforcer</c>).</summary>
+    public List<Policy.Internal.BudgetEntry>? BudgetReservations { get; set; }
+
     /// <summary>True when a routing rule answered the call instead of OpenRouter.</summary>
     public bool Blocked { get; private set; }
 
@@ -278,12 +281,16 @@ internal sealed class CallState : SseParser.IEventHandler
             _parsing = false;
 
             var record = RecordBuilder.Build(this, reason, exception, end);
-            _core.Emit(record);
+            _core.Emit(record); // Counts the cost in the budgets before the reservation ends: never a gap.
             _core.Metrics.Record(record, _serverAddress, _serverPort);
         }
         catch (Exception ex)
         {
             _core.MeterFailed(ex);
+        }
+        finally
+        {
+            Policy.Internal.PolicyEnforcer.Release(this);
         }
     }
 
