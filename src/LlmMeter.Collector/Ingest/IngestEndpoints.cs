@@ -69,7 +69,7 @@ internal static class IngestEndpoints
             return TypedResults.Ok(new IngestResponse(0, 0));
         }
 
-        var result = await store.InsertAsync(parsed.Records, http.RequestAborted).ConfigureAwait(false);
+        var result = await store.InsertAsync(parsed.Records, parsed.WireJson, http.RequestAborted).ConfigureAwait(false);
         metrics.OnIngested(result);
         return TypedResults.Ok(new IngestResponse(result.Accepted.Count, result.Duplicates));
     }

@@ -11,6 +11,9 @@ internal sealed class ParsedBody
 {
     public List<LlmCallRecord> Records { get; } = [];
 
+    /// <summary>Each record's JSON text as received, same order: the store keeps it instead of serialising again.</summary>
+    public List<string> WireJson { get; } = [];
+
     public RecordError? Error { get; set; }
 
     /// <summary>More records than allowed; parsing stopped there.</summary>
@@ -74,7 +77,7 @@ internal static class RecordParser
                     break;
                 }
 
-                if (!ReadRecord(ref reader, index, parsed))
+                if (!ReadRecord(ref reader, body, index, parsed))
                 {
                     break;
                 }
@@ -123,7 +126,7 @@ internal static class RecordParser
             try
             {
                 reader.Read();
-                if (!ReadRecord(ref reader, index, parsed) || reader.Read())
+                if (!ReadRecord(ref reader, text, index, parsed) || reader.Read())
                 {
                     parsed.Error ??= new RecordError(index, null, "Unexpected content after the record.");
                 }
@@ -145,7 +148,7 @@ internal static class RecordParser
     }
 
     /// <summary>Reads the record at the reader's current token (which must start an object).</summary>
-    private static bool ReadRecord(ref Utf8JsonReader reader, int index, ParsedBody parsed)
+    private static bool ReadRecord(ref Utf8JsonReader reader, ReadOnlySpan<byte> source, int index, ParsedBody parsed)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
@@ -153,6 +156,7 @@ internal static class RecordParser
             return false;
         }
 
+        var start = (int)reader.TokenStartIndex;
         // The usual record takes the fast path; the serializer reads the rest and words the errors.
         if (!FastRecordReader.TryRead(ref reader, out var record))
         {
@@ -166,6 +170,7 @@ internal static class RecordParser
         }
 
         parsed.Records.Add(record);
+        parsed.WireJson.Add(Encoding.UTF8.GetString(source[start..(int)reader.BytesConsumed]));
         return true;
     }
 

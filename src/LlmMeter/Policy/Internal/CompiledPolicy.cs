@@ -50,9 +50,10 @@ internal sealed class CompiledPolicy
 
         var best = RoutingDecision.None;
         var bestSeverity = 0;
+        var team = Team(tags); // once per call, not once per budget
         foreach (var budget in _budgets)
         {
-            if (budget.Thresholds.Length == 0 || !budget.Scope.Matches(app, tags, model, preferredProvider, unknownProviderMatches: false))
+            if (budget.Thresholds.Length == 0 || !budget.Scope.Matches(app, team, tags, model, preferredProvider, unknownProviderMatches: false))
             {
                 continue;
             }
@@ -68,7 +69,7 @@ internal sealed class CompiledPolicy
 
         foreach (var entry in _overrides)
         {
-            if (RoutingDecision.Severity(entry.Action) > bestSeverity && entry.Scope.Matches(app, tags, model, preferredProvider, unknownProviderMatches: false))
+            if (RoutingDecision.Severity(entry.Action) > bestSeverity && entry.Scope.Matches(app, team, tags, model, preferredProvider, unknownProviderMatches: false))
             {
                 best = new RoutingDecision(entry.Action, entry.Override.Id, entry.Override.Name ?? entry.Override.Id, entry.Mapper, budget: null);
                 bestSeverity = RoutingDecision.Severity(entry.Action);
@@ -86,14 +87,18 @@ internal sealed class CompiledPolicy
             return;
         }
 
+        var team = Team(tags);
         foreach (var budget in _budgets)
         {
-            if (budget.Scope.Matches(app, tags, model, provider, unknownProviderMatches: true))
+            if (budget.Scope.Matches(app, team, tags, model, provider, unknownProviderMatches: true))
             {
                 budget.AddLocal(units);
             }
         }
     }
+
+    private static string? Team(IReadOnlyDictionary<string, string> tags) =>
+        tags.Count != 0 && tags.TryGetValue("team", out var team) ? team : null;
 
     private sealed class OverrideEntry
     {

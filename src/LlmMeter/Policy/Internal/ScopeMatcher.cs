@@ -27,28 +27,29 @@ internal sealed class ScopeMatcher
     }
 
     /// <param name="app">The handler's app.</param>
+    /// <param name="team">The call's <c>team</c> tag, looked up once per call by the caller (null when absent).</param>
     /// <param name="tags">The call's tags.</param>
     /// <param name="model">Before a call the requested model; for accounting the served model.</param>
     /// <param name="provider">Before a call the preferred provider, if any; for accounting the serving provider.</param>
     /// <param name="unknownProviderMatches">Whether a provider scope matches when the provider is not known.</param>
-    public bool Matches(string app, IReadOnlyDictionary<string, string> tags, string? model, string? provider, bool unknownProviderMatches)
+    public bool Matches(string app, string? team, IReadOnlyDictionary<string, string> tags, string? model, string? provider, bool unknownProviderMatches)
     {
         if (_app is not null && !string.Equals(_app, app, StringComparison.Ordinal))
         {
             return false;
         }
 
-        if (_team is not null && !(tags.TryGetValue("team", out var team) && string.Equals(team, _team, StringComparison.Ordinal)))
+        if (_model is not null && !MatchesModel(model))
+        {
+            return false;
+        }
+
+        if (_team is not null && !string.Equals(team, _team, StringComparison.Ordinal))
         {
             return false;
         }
 
         if (_tagKey is not null && !(tags.TryGetValue(_tagKey, out var value) && (_tagValue is null || string.Equals(value, _tagValue, StringComparison.Ordinal))))
-        {
-            return false;
-        }
-
-        if (_model is not null && !MatchesModel(model))
         {
             return false;
         }
