@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests start or call. Tests fail (never skip) when one is missing.
-APT_PACKAGES=(prometheus prometheus-alertmanager docker-compose)
+APT_PACKAGES=(prometheus prometheus-alertmanager docker-compose chromium)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -5,11 +5,13 @@ using System.Text.Json.Serialization.Metadata;
 using LlmMeter.Collector.Alerts;
 using LlmMeter.Collector.Auth;
 using LlmMeter.Collector.Budgets;
+using LlmMeter.Collector.Demo;
 using LlmMeter.Collector.Ingest;
 using LlmMeter.Collector.Metrics;
 using LlmMeter.Collector.Policy;
 using LlmMeter.Collector.Query;
 using LlmMeter.Collector.Reconciliation;
+using LlmMeter.Collector.Status;
 using LlmMeter.Collector.Store;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -23,14 +25,16 @@ internal static class CollectorApp
     public const string DefaultUrl = "http://127.0.0.1:5080";
 
     /// <summary>Builds the app from command-line arguments (and appsettings, <c>LLMMETER_</c> environment variables).</summary>
-    /// <param name="args">Command-line arguments, e.g. <c>--urls http://127.0.0.1:0 --Store:SqlitePath=/tmp/x.db</c>.</param>
+    /// <param name="args">Command-line arguments, e.g. <c>--urls http://127.0.0.1:0 --Store:SqlitePath=/tmp/x.db</c>; <c>--demo</c> adds demo traffic.</param>
     /// <param name="configureServices">Test hook run after the collector's own registrations (e.g. a fake clock).</param>
     public static WebApplication Create(string[] args, Action<IServiceCollection>? configureServices = null)
     {
+        args = DemoMode.TranslateSwitch(args);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         // Environment variables with our prefix win over appsettings; the command line still wins over them.
         builder.Configuration.AddEnvironmentVariables("LLMMETER_");
         builder.Configuration.AddCommandLine(args);
+        DemoMode.Configure(builder);
 
         var urls = builder.Configuration[WebHostDefaults.ServerUrlsKey];
         if (string.IsNullOrWhiteSpace(urls))
@@ -67,6 +71,7 @@ internal static class CollectorApp
         app.MapCollectorMetrics();
         app.MapAlertEndpoints();
         app.MapRoutingPolicy();
+        app.MapStatusPage();
         app.Lifetime.ApplicationStarted.Register(() => LogStarted(app));
         return app;
     }
@@ -123,7 +128,7 @@ internal static class CollectorApp
         var store = app.Services.GetRequiredService<ICallStore>();
         foreach (var address in addresses)
         {
-            logger.LogInformation("LlmMeter collector listening: API {Api}/v1, metrics {Metrics}/metrics, store {Store}", address, address, store.Description);
+            logger.LogInformation("LlmMeter collector listening: status page {Status}/, API {Api}/v1, metrics {Metrics}/metrics, store {Store}", address, address, address, store.Description);
         }
     }
 }

@@ -14,16 +14,23 @@ internal static class Repo
         return File.ReadAllText(path);
     }
 
+    // The build records where the project was (the output may be anywhere, e.g. --artifacts-path /tmp/...).
     private static string FindRoot()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        var built = typeof(Repo).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), inherit: false)
+            .Cast<System.Reflection.AssemblyMetadataAttribute>()
+            .FirstOrDefault(a => a.Key == "RepositoryRoot")?.Value;
+        foreach (var start in new[] { built, AppContext.BaseDirectory, Environment.CurrentDirectory })
         {
-            if (File.Exists(Path.Combine(dir.FullName, "LlmMeter.sln")))
+            for (var dir = start is null ? null : new DirectoryInfo(start); dir is not null; dir = dir.Parent)
             {
-                return dir.FullName;
+                if (File.Exists(Path.Combine(dir.FullName, "LlmMeter.sln")))
+                {
+                    return dir.FullName;
+                }
             }
         }
 
-        throw new InvalidOperationException($"No LlmMeter.sln above {AppContext.BaseDirectory}: run the tests from the repository.");
+        throw new InvalidOperationException($"No LlmMeter.sln found above {built}, {AppContext.BaseDirectory} or {Environment.CurrentDirectory}.");
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 
 namespace LlmMeter.Ops.Tests.Infrastructure;
@@ -9,12 +10,16 @@ namespace LlmMeter.Ops.Tests.Infrastructure;
 internal static partial class ShippedConfig
 {
     public const string CollectorTarget = "\"collector:5080\"";
+    public const string DemoTarget = "\"demo:5080\"";
     public const string AlertmanagerTarget = "\"alertmanager:9093\"";
     public const string RulesGlob = "prometheus/rules/*.yml";
     public const string CollectorWebhook = "http://collector:5080/v1/alerts/alertmanager";
     public const string CredentialsFile = "credentials_file: /tmp/llmmeter/alertmanager-token";
 
-    /// <summary>prometheus.yml scraping and evaluating every second, with the given targets and rules folder.</summary>
+    /// <summary>
+    /// prometheus.yml scraping and evaluating every second, with the given targets and rules folder. The demo
+    /// service's target becomes a loopback port nobody listens on (no demo runs in the tests).
+    /// </summary>
     public static string Prometheus(string collectorTarget, string alertmanagerTarget, string rulesFolder)
     {
         var text = Repo.Read("prometheus.yml");
@@ -22,6 +27,7 @@ internal static partial class ShippedConfig
         text = Replace(text, "evaluation_interval: 15s", "evaluation_interval: 1s");
         text = Replace(text, CollectorTarget, $"\"{collectorTarget}\"");
         text = Replace(text, AlertmanagerTarget, $"\"{alertmanagerTarget}\"");
+        text = Replace(text, DemoTarget, string.Create(CultureInfo.InvariantCulture, $"\"127.0.0.1:{FreePort.Next()}\""));
         return Replace(text, RulesGlob, Path.Combine(rulesFolder, "*.yml"));
     }
 
