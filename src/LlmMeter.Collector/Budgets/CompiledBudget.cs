@@ -100,48 +100,9 @@ internal sealed class BudgetScopeMatcher
     public bool MatchesColumns(string app, string team, string model, string provider) =>
         (_app is null || string.Equals(_app, app, StringComparison.Ordinal))
         && (_team is null || string.Equals(_team, team, StringComparison.Ordinal))
-        && (_model is null || (model.Length > 0 && Glob.Matches(_model, model)))
+        && (_model is null || (model.Length > 0 && LlmMeter.Policy.Internal.ModelGlob.Matches(_model, model)))
         && (_provider is null || string.Equals(_provider, provider, StringComparison.OrdinalIgnoreCase));
 
     public bool MatchesTags(IReadOnlyDictionary<string, string>? tags) =>
         _tagKey is null || (tags is not null && tags.TryGetValue(_tagKey, out var value) && string.Equals(value, _tagValue, StringComparison.Ordinal));
-}
-
-/// <summary>Ordinal glob: <c>*</c> any run of characters, <c>?</c> exactly one (as the handler matches models).</summary>
-internal static class Glob
-{
-    public static bool Matches(ReadOnlySpan<char> pattern, ReadOnlySpan<char> text)
-    {
-        // One backtrack point: linear for the patterns budgets use.
-        int p = 0, t = 0, star = -1, mark = 0;
-        while (t < text.Length)
-        {
-            if (p < pattern.Length && (pattern[p] == '?' || pattern[p] == text[t]))
-            {
-                p++;
-                t++;
-            }
-            else if (p < pattern.Length && pattern[p] == '*')
-            {
-                star = p++;
-                mark = t;
-            }
-            else if (star >= 0)
-            {
-                p = star + 1;
-                t = ++mark;
-            }
-            else
-            {
-                return false;
-            }
-        }
-
-        while (p < pattern.Length && pattern[p] == '*')
-        {
-            p++;
-        }
-
-        return p == pattern.Length;
-    }
 }
