@@ -37,6 +37,7 @@ internal static class DemoMode
         InsertBeforeUserSettings(configuration, new Dictionary<string, string?> { ["Store:SqlitePath"] = DefaultSqlitePath });
 
         var secret = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        // Started before the container exists, so on the system clock: it paces real sockets, not the collector's logic.
         // Kestrel starts in well under a second; there is no synchronization context in a console or test host.
         var simulator = OpenRouterSimulator.StartAsync(options.LatencyScale, secret, TimeProvider.System).GetAwaiter().GetResult();
         var webhook = string.Create(CultureInfo.InvariantCulture, $"Alerts:Webhooks:{configuration.GetSection("Alerts:Webhooks").GetChildren().Count()}:");

@@ -14,10 +14,10 @@ internal sealed class DemoOptions
     public double CallsPerSecond { get; init; } = 3;
 
     /// <summary>
-    /// The demo budget's daily limit in USD. At the default rate the default $1 crosses 50 % after about a minute,
-    /// 80 % (downgrade) after about two and 100 % (block) after three to four.
+    /// The demo search budget's daily limit in USD. At the default rate the default $0.75 crosses 50 % after about a
+    /// minute, 80 % (downgrade) after about two and 100 % (block) after three to four.
     /// </summary>
-    public decimal BudgetUsd { get; init; } = 1m;
+    public decimal BudgetUsd { get; init; } = 0.75m;
 
     /// <summary>Multiplies every delay of the simulator (time to first token, chunk pacing, latency); 0 to 10. Default 1.</summary>
     public double LatencyScale { get; init; } = 1;

@@ -61,7 +61,7 @@ internal sealed class DemoTraffic(
             _generation.Cancel();
             _calls.Cancel();
         });
-        if (!await StartedAsync().ConfigureAwait(false))
+        if (!await WaitUntilListeningAsync().ConfigureAwait(false))
         {
             return;
         }
@@ -81,6 +81,12 @@ internal sealed class DemoTraffic(
     {
         var collector = CollectorAddress();
         var keys = options.Value.Keys;
+        if (keys.AnyConfigured && (keys.Ingest ?? keys.Admin) is null)
+        {
+            logger.LogWarning("Demo traffic not started: keys are configured, and shipping the demo's records needs Keys:Ingest or Keys:Admin");
+            return;
+        }
+
         demo.Simulator.Alerts.Received += alert => logger.LogInformation(
             "Demo webhook receiver got {Type} for budget '{Budget}': threshold {Threshold} %, ${Spent} of ${Limit}, routing {Action} (signature verified)",
             alert.Type,
@@ -129,7 +135,7 @@ internal sealed class DemoTraffic(
         }
     }
 
-    private async Task<bool> StartedAsync()
+    private async Task<bool> WaitUntilListeningAsync()
     {
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var onStarted = lifetime.ApplicationStarted.Register(started.SetResult);

@@ -89,10 +89,13 @@ public sealed class DemoModeTests
             "threshold alerts at 50, 80 and 100 %",
             TimeSpan.FromSeconds(15));
         Assert.Equal([50d, 80d, 100d], thresholds);
-        var deliveries = await Api.Api.GetJsonAsync(demo.Http, "v1/alerts/deliveries?status=delivered");
-        Assert.Contains(
-            deliveries.GetProperty("deliveries").EnumerateArray(),
-            d => d.GetProperty("budget_id").GetString() == budget && d.GetProperty("event_type").GetString() == "budget_exhausted");
+        // The delivery log says so too (the exhausted event follows the 100 % crossing by a moment).
+        await WaitFor.ValueAsync(
+            async () => (await Api.Api.GetJsonAsync(demo.Http, "v1/alerts/deliveries?status=delivered")).GetProperty("deliveries").EnumerateArray()
+                .Count(d => d.GetProperty("budget_id").GetString() == budget && d.GetProperty("event_type").GetString() == "budget_exhausted"),
+            delivered => delivered == 1,
+            "the budget_exhausted alert delivered once",
+            TimeSpan.FromSeconds(15));
     }
 
     [Fact]
