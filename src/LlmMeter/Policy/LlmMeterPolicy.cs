@@ -90,6 +90,7 @@ public sealed class LlmMeterPolicy : IDisposable, IAsyncDisposable
             using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
             if (response.StatusCode == HttpStatusCode.NotModified)
             {
+                State.Reapply();
                 _lastSuccess = _time.GetUtcNow();
                 return true;
             }

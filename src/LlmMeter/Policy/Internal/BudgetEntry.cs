@@ -6,12 +6,12 @@ internal sealed class BudgetEntry
     // Money as integer 1e-10 USD: exact, and addable with Interlocked.
     internal const decimal UnitsPerUsd = 10_000_000_000m;
 
+    private readonly BudgetCallStats _calls;
     private long _localUnits;
-    private long _averageCallUnits;
-    private int _inFlight;
 
-    public BudgetEntry(PolicyBudget budget)
+    public BudgetEntry(PolicyBudget budget, BudgetCallStats? calls = null)
     {
+        _calls = calls ?? new BudgetCallStats();
         Budget = budget;
         Scope = new ScopeMatcher(budget.Scope);
         LimitUnits = ToUnits(budget.LimitUsd);
@@ -50,22 +50,19 @@ internal sealed class BudgetEntry
     public void AddLocal(long units)
     {
         Interlocked.Add(ref _localUnits, units);
-
-        // A running average of what one call costs (weight 1/8): in-flight calls are priced with it.
-        var average = Volatile.Read(ref _averageCallUnits);
-        Volatile.Write(ref _averageCallUnits, average == 0 ? units : average + ((units - average) / 8));
+        _calls.Observe(units);
     }
 
     /// <summary>A call in this budget is about to go out: until its cost is known it counts at the average cost.</summary>
-    public void Reserve() => Interlocked.Increment(ref _inFlight);
+    public void Reserve() => _calls.Reserve();
 
-    public void Release() => Interlocked.Decrement(ref _inFlight);
+    public void Release() => _calls.Release();
 
     /// <summary>
     /// Spend with the calls still in flight priced at the average call cost. Their cost is only known when they
     /// end, so without this every call started while the limit is being reached would overrun it.
     /// </summary>
-    public long ProjectedUnits => CurrentUnits + (Math.Max(0, Volatile.Read(ref _inFlight)) * Volatile.Read(ref _averageCallUnits));
+    public long ProjectedUnits => CurrentUnits + _calls.InFlightUnits;
 
     /// <summary>The highest threshold reached, or null.</summary>
     public ThresholdEntry? Reached()
@@ -88,6 +85,29 @@ internal sealed class BudgetEntry
     }
 
     public static long ToUnits(decimal usd) => usd <= 0 ? 0 : (long)Math.Min(decimal.Round(usd * UnitsPerUsd), long.MaxValue);
+}
+
+/// <summary>
+/// Calls in flight and the average call cost of one budget. Kept per budget id across policy updates: a call
+/// reserved under one policy is released under the next, and a new policy must still see it in flight.
+/// </summary>
+internal sealed class BudgetCallStats
+{
+    private long _averageCallUnits;
+    private int _inFlight;
+
+    public long InFlightUnits => Math.Max(0, Volatile.Read(ref _inFlight)) * Volatile.Read(ref _averageCallUnits);
+
+    public void Reserve() => Interlocked.Increment(ref _inFlight);
+
+    public void Release() => Interlocked.Decrement(ref _inFlight);
+
+    /// <summary>A running average of what one call costs (weight 1/8).</summary>
+    public void Observe(long units)
+    {
+        var average = Volatile.Read(ref _averageCallUnits);
+        Volatile.Write(ref _averageCallUnits, average == 0 ? units : average + ((units - average) / 8));
+    }
 }
 
 /// <summary>A threshold with its rule id and prepared model map.</summary>

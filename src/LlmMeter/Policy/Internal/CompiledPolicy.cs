@@ -11,10 +11,12 @@ internal sealed class CompiledPolicy
     private readonly BudgetEntry[] _budgets;
     private readonly OverrideEntry[] _overrides;
 
-    public CompiledPolicy(RoutingPolicy policy)
+    /// <param name="policy">The policy.</param>
+    /// <param name="callStats">Per budget id, the calls in flight and average cost carried over from earlier policies.</param>
+    public CompiledPolicy(RoutingPolicy policy, Func<string, BudgetCallStats>? callStats = null)
     {
         Source = policy;
-        _budgets = policy.Budgets.Where(b => b.LimitUsd > 0).Select(b => new BudgetEntry(b)).ToArray();
+        _budgets = policy.Budgets.Where(b => b.LimitUsd > 0).Select(b => new BudgetEntry(b, callStats?.Invoke(b.Id))).ToArray();
         _overrides = policy.Overrides.Select(o => new OverrideEntry(o)).Where(o => o.Action == RoutingAction.Block || o.Mapper is not null).ToArray();
     }
 

@@ -15,7 +15,9 @@ internal sealed class PolicyState
     private readonly TimeProvider _time;
     private readonly TimeSpan _ingestLag;
     private readonly ConcurrentQueue<RecentCost> _recent = new();
+    private readonly ConcurrentDictionary<string, BudgetCallStats> _callStats = new(StringComparer.Ordinal);
     private volatile CompiledPolicy _current = CompiledPolicy.Empty;
+    private RoutingPolicy? _last;
 
     public PolicyState(TimeProvider time, TimeSpan ingestLag)
     {
@@ -30,7 +32,8 @@ internal sealed class PolicyState
 
     public void Apply(RoutingPolicy policy)
     {
-        var compiled = new CompiledPolicy(policy);
+        _last = policy;
+        var compiled = new CompiledPolicy(policy, id => _callStats.GetOrAdd(id, static _ => new BudgetCallStats()));
         var now = _time.GetUtcNow();
         var since = now - _ingestLag;
         Trim(since);
@@ -46,10 +49,24 @@ internal sealed class PolicyState
         FetchedAt = now;
     }
 
+    /// <summary>
+    /// The collector's figures did not change (304): apply the same policy again, so costs added on top of it because
+    /// they might not have reached the collector yet stop counting once they are older than the ingest lag. Without
+    /// this, a handler that stopped calling (blocked by that very double count) would stay blocked.
+    /// </summary>
+    public void Reapply()
+    {
+        if (_last is { } last && FetchedAt is not null)
+        {
+            Apply(last);
+        }
+    }
+
     /// <summary>Fail open: after the collector has been unreachable too long, no rule applies.</summary>
     public void Clear()
     {
         _current = CompiledPolicy.Empty;
+        _last = null;
         FetchedAt = null;
     }
 
