@@ -8,7 +8,7 @@ switch (args)
         QuickCheck.Run();
         return;
     case ["collector-ingest", ..]:
-        await CollectorBench.IngestAsync(records: (int)Arg(args, 1, 300_000), clients: (int)Arg(args, 2, 8)).ConfigureAwait(false);
+        await CollectorBench.IngestAsync(records: (int)Arg(args, 1, 300_000), clients: (int)Arg(args, 2, 8), arrivalOrder: args.Contains("--arrival-order")).ConfigureAwait(false);
         return;
     case ["budget-overshoot", ..]:
         await BudgetOvershootBench.RunAsync(costPerCall: args.Length > 1 ? decimal.Parse(args[1], CultureInfo.InvariantCulture) : 0.003m, clients: 4, callsPerSecond: 50).ConfigureAwait(false);

@@ -11,7 +11,13 @@ internal static class BenchRecords
     private static readonly string[] s_apps = Enumerable.Range(0, 5).Select(i => $"app-{i}").ToArray();
     private static readonly string[] s_providers = ["OpenAI", "Anthropic", "Google", "Together", "Fireworks", "DeepInfra", "Groq", "Mistral"];
 
-    public static LlmCallRecord Create(string runId, long n)
+    /// <param name="runId">Makes ids unique per run.</param>
+    /// <param name="n">The record's number.</param>
+    /// <param name="arrivalOrder">
+    /// Start times in the order records arrive (2 ms apart), as a live ingest sees them; otherwise scattered over
+    /// the 30 days, as the spend benchmark needs.
+    /// </param>
+    public static LlmCallRecord Create(string runId, long n, bool arrivalOrder = false)
     {
         var span = (PeriodEnd - PeriodStart).TotalMilliseconds;
         var model = s_models[n % s_models.Length];
@@ -19,7 +25,7 @@ internal static class BenchRecords
         return new LlmCallRecord
         {
             Id = $"gen-{runId}-{n}",
-            StartedAt = PeriodStart.AddMilliseconds((long)(n * 7919 % (long)span)),
+            StartedAt = arrivalOrder ? PeriodEnd.AddMilliseconds(2 * n) : PeriodStart.AddMilliseconds((long)(n * 7919 % (long)span)),
             App = s_apps[n % s_apps.Length],
             Tags = new Dictionary<string, string> { ["team"] = s_teams[n / 3 % s_teams.Length], ["feature"] = "summarize" },
             Endpoint = LlmEndpoints.ChatCompletions,

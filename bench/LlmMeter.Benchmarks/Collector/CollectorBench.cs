@@ -21,11 +21,11 @@ internal static class CollectorBench
     private const string Key = "bench-admin-key-0123456789";
     private const int Batch = 500;
 
-    public static async Task IngestAsync(int records, int clients)
+    public static async Task IngestAsync(int records, int clients, bool arrivalOrder)
     {
         var folder = NewFolder();
         var runId = Guid.NewGuid().ToString("N")[..8];
-        var all = Enumerable.Range(0, records).Select(n => BenchRecords.Create(runId, n)).ToArray();
+        var all = Enumerable.Range(0, records).Select(n => BenchRecords.Create(runId, n, arrivalOrder)).ToArray();
 
         // Raw: the same rows and record JSON, one prepared INSERT reused, 500 rows a transaction, WAL + synchronous=FULL.
         var json = all.Select(LlmMeterJson.Serialize).ToArray();
@@ -60,7 +60,7 @@ internal static class CollectorBench
 
         // The same records again, straight into the store (no HTTP, no JSON parse): where the time goes.
         var store = app.Services.GetRequiredService<ICallStore>();
-        var again = Enumerable.Range(records, records).Select(n => BenchRecords.Create(runId, n)).Chunk(Batch).ToArray();
+        var again = Enumerable.Range(records, records).Select(n => BenchRecords.Create(runId, n, arrivalOrder)).Chunk(Batch).ToArray();
         next = -1;
         cpu = Environment.CpuUsage.TotalTime;
         var storeWatch = Stopwatch.StartNew();
