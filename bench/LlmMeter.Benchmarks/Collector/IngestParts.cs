@@ -20,6 +20,13 @@ internal static class IngestParts
         var metrics = services.GetRequiredService<CollectorMetrics>();
         var now = DateTimeOffset.UtcNow;
 
+        var fast = records.Count(r =>
+        {
+            var reader = new System.Text.Json.Utf8JsonReader(JsonSerializer.SerializeToUtf8Bytes(r, LlmMeterJsonContext.Default.LlmCallRecord));
+            reader.Read();
+            return FastRecordReader.TryRead(ref reader, out _);
+        });
+        Console.WriteLine($"fast reader path taken for {fast} of {records.Count} records");
         Time("parse (RecordParser.ParseArray)", () => RecordParser.ParseArray(body, 5000).Records.Count);
         Time("validate (RecordValidator)", () => records.Count(r => RecordValidator.Validate(r, now) is null));
         Time("to columns + JSON (StoredCall.From)", () => records.Count(r => StoredCall.From(r).Json.Length > 0));

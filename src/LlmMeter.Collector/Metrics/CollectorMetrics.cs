@@ -104,42 +104,44 @@ internal sealed class CollectorMetrics
             return;
         }
 
-        var batch = new BatchTotals();
+        // One dictionary lookup per record (its label set); the counters are then added once per label set.
+        var batch = new Dictionary<RecordLabels, LabelTotals>();
+        Dictionary<(string App, string Requested, string Served), long>? fallbacks = null;
         foreach (var record in result.Accepted)
         {
-            Record(record, batch);
+            Record(record, batch, ref fallbacks);
         }
 
-        foreach (var ((labels, outcome, fallback), count) in batch.Requests)
+        foreach (var (labels, totals) in batch)
         {
-            _requests.Add(count, new TagList
+            for (var i = 0; i < totals.Requests.Length; i++)
             {
-                { "app", labels.App },
-                { "team", labels.Team },
-                { "model", labels.Model },
-                { "provider", labels.Provider },
-                { "outcome", outcome },
-                { "fallback", fallback ? "true" : "false" },
-            });
-        }
+                if (totals.Requests[i] > 0)
+                {
+                    _requests.Add(totals.Requests[i], new TagList
+                    {
+                        { "app", labels.App },
+                        { "team", labels.Team },
+                        { "model", labels.Model },
+                        { "provider", labels.Provider },
+                        { "outcome", s_outcomes[i / 2] },
+                        { "fallback", i % 2 == 1 ? "true" : "false" },
+                    });
+                }
+            }
 
-        foreach (var (labels, cost) in batch.Spend)
-        {
-            _spend.Add((double)cost, SpendTags(labels));
-        }
-
-        foreach (var ((labels, type), count) in batch.Tokens)
-        {
-            _tokens.Add(count, new TagList
+            if (totals.HasSpend)
             {
-                { "app", labels.App },
-                { "team", labels.Team },
-                { "model", labels.Model },
-                { "type", type },
-            });
+                _spend.Add((double)totals.Spend, SpendTags(labels));
+            }
+
+            AddTokens(labels, "input", totals.Input);
+            AddTokens(labels, "cached_input", totals.CachedInput);
+            AddTokens(labels, "output", totals.Output);
+            AddTokens(labels, "reasoning", totals.Reasoning);
         }
 
-        foreach (var ((app, requested, served), count) in batch.Fallbacks)
+        foreach (var ((app, requested, served), count) in fallbacks ?? [])
         {
             _fallbacks.Add(count, new TagList { { "app", app }, { "requested_model", requested }, { "served_model", served } });
         }
@@ -165,19 +167,25 @@ internal sealed class CollectorMetrics
         }
     }
 
-    private void Record(LlmCallRecord record, BatchTotals batch)
+    private void Record(LlmCallRecord record, Dictionary<RecordLabels, LabelTotals> batch, ref Dictionary<(string, string, string), long>? fallbacks)
     {
         var labels = Labels(record);
-        batch.Count(batch.Requests, (labels, OutcomeName(record.Outcome), record.FallbackUsed), 1);
-        if (record.CostUsd is { } cost && cost >= 0m)
+        if (!batch.TryGetValue(labels, out var totals))
         {
-            batch.Spend[labels] = batch.Spend.GetValueOrDefault(labels) + cost;
+            batch[labels] = totals = new LabelTotals();
         }
 
-        AddTokens(batch, labels, "input", record.InputTokens);
-        AddTokens(batch, labels, "cached_input", record.CachedInputTokens);
-        AddTokens(batch, labels, "output", record.OutputTokens);
-        AddTokens(batch, labels, "reasoning", record.ReasoningTokens);
+        totals.Requests[(OutcomeIndex(record.Outcome) * 2) + (record.FallbackUsed ? 1 : 0)]++;
+        if (record.CostUsd is { } cost && cost >= 0m)
+        {
+            totals.Spend += cost;
+            totals.HasSpend = true;
+        }
+
+        totals.Input += Math.Max(0, record.InputTokens ?? 0);
+        totals.CachedInput += Math.Max(0, record.CachedInputTokens ?? 0);
+        totals.Output += Math.Max(0, record.OutputTokens ?? 0);
+        totals.Reasoning += Math.Max(0, record.ReasoningTokens ?? 0);
 
         // Histograms keep every value: one measurement per record.
         var timing = new TagList { { "app", labels.App }, { "model", labels.Model } };
@@ -194,15 +202,22 @@ internal sealed class CollectorMetrics
         if (record.FallbackUsed)
         {
             var key = (labels.App, _requestedModel.Bound(NonEmpty(record.RequestedModel, Unknown)), _servedModel.Bound(NonEmpty(record.ServedModel, Unknown)));
-            batch.Count(batch.Fallbacks, key, 1);
+            fallbacks ??= [];
+            fallbacks[key] = fallbacks.GetValueOrDefault(key) + 1;
         }
     }
 
-    private static void AddTokens(BatchTotals batch, in RecordLabels labels, string type, long? tokens)
+    private void AddTokens(in RecordLabels labels, string type, long count)
     {
-        if (tokens is { } count && count >= 0)
+        if (count > 0)
         {
-            batch.Count(batch.Tokens, (labels, type), count);
+            _tokens.Add(count, new TagList
+            {
+                { "app", labels.App },
+                { "team", labels.Team },
+                { "model", labels.Model },
+                { "type", type },
+            });
         }
     }
 
@@ -229,33 +244,38 @@ internal sealed class CollectorMetrics
 
     private static string NonEmpty(string? value, string fallback) => string.IsNullOrWhiteSpace(value) ? fallback : value;
 
-    // Constant strings: no allocation from enum formatting; the same snake_case names as the JSON wire format.
-    private static string OutcomeName(LlmCallOutcome outcome) => outcome switch
+    // Constant strings, the same snake_case names as the JSON wire format; the last is for values not known here.
+    private static readonly string[] s_outcomes = ["success", "http_error", "stream_error", "aborted", "network_error", "blocked", "other"];
+
+    private static int OutcomeIndex(LlmCallOutcome outcome) => outcome switch
     {
-        LlmCallOutcome.Success => "success",
-        LlmCallOutcome.HttpError => "http_error",
-        LlmCallOutcome.StreamError => "stream_error",
-        LlmCallOutcome.Aborted => "aborted",
-        LlmCallOutcome.NetworkError => "network_error",
-        LlmCallOutcome.Blocked => "blocked",
-        _ => "other",
+        LlmCallOutcome.Success => 0,
+        LlmCallOutcome.HttpError => 1,
+        LlmCallOutcome.StreamError => 2,
+        LlmCallOutcome.Aborted => 3,
+        LlmCallOutcome.NetworkError => 4,
+        LlmCallOutcome.Blocked => 5,
+        _ => 6,
     };
 
     private readonly record struct RecordLabels(string App, string Team, string Model, string Provider);
 
-    /// <summary>One batch's counter sums per label set.</summary>
-    private sealed class BatchTotals
+    /// <summary>One batch's counter sums for one label set.</summary>
+    private sealed class LabelTotals
     {
-        public Dictionary<(RecordLabels Labels, string Outcome, bool Fallback), long> Requests { get; } = [];
+        /// <summary>Requests per outcome (index in <c>s_outcomes</c>) times 2, plus 1 for fallbacks.</summary>
+        public long[] Requests { get; } = new long[s_outcomes.Length * 2];
 
-        public Dictionary<RecordLabels, decimal> Spend { get; } = [];
+        public decimal Spend { get; set; }
 
-        public Dictionary<(RecordLabels Labels, string Type), long> Tokens { get; } = [];
+        public bool HasSpend { get; set; }
 
-        public Dictionary<(string App, string Requested, string Served), long> Fallbacks { get; } = [];
+        public long Input { get; set; }
 
-        public void Count<TKey>(Dictionary<TKey, long> totals, TKey key, long add)
-            where TKey : notnull =>
-            totals[key] = totals.GetValueOrDefault(key) + add;
+        public long CachedInput { get; set; }
+
+        public long Output { get; set; }
+
+        public long Reasoning { get; set; }
     }
 }
