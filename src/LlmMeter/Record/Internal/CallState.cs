@@ -108,14 +108,14 @@ internal sealed class CallState : SseParser.IEventHandler
 
     public static async ValueTask<CallState> StartAsync(MeterCore core, HttpRequestMessage request, string endpoint, CancellationToken cancellationToken)
     {
-        var tags = PrepareHeaders(core, request, out var tagWarning);
+        var tags = RequestHeaders.Prepare(core, request, out var tagWarning);
         var info = await RequestBodyReader.ReadAsync(request.Content, cancellationToken).ConfigureAwait(false);
         return Create(core, request.RequestUri!, endpoint, tags, info, tagWarning);
     }
 
     public static CallState Start(MeterCore core, HttpRequestMessage request, string endpoint, CancellationToken cancellationToken)
     {
-        var tags = PrepareHeaders(core, request, out var tagWarning);
+        var tags = RequestHeaders.Prepare(core, request, out var tagWarning);
         var info = RequestBodyReader.Read(request.Content, cancellationToken);
         return Create(core, request.RequestUri!, endpoint, tags, info, tagWarning);
     }
@@ -313,47 +313,6 @@ internal sealed class CallState : SseParser.IEventHandler
         }
 
         return state;
-    }
-
-    // Removes the tag header before the request goes out and merges tags: defaults < scope < header.
-    private static IReadOnlyDictionary<string, string> PrepareHeaders(MeterCore core, HttpRequestMessage request, out bool tagWarning)
-    {
-        tagWarning = false;
-        if (core.RequestRoutingMetadata && !request.Headers.Contains("X-OpenRouter-Metadata"))
-        {
-            request.Headers.TryAddWithoutValidation("X-OpenRouter-Metadata", "enabled");
-        }
-
-        var scope = LlmMeterContext.CurrentTags;
-        IEnumerable<string>? headerValues = null;
-        if (request.Headers.NonValidated.TryGetValues(TagRules.HeaderName, out var values))
-        {
-            headerValues = [.. values];
-            request.Headers.Remove(TagRules.HeaderName);
-        }
-
-        if (headerValues is null && scope.Count == 0)
-        {
-            return core.DefaultTags;
-        }
-
-        if (headerValues is null && core.DefaultTags.Count == 0)
-        {
-            return scope;
-        }
-
-        var merged = new Dictionary<string, string>(core.DefaultTags, StringComparer.Ordinal);
-        foreach (var (key, value) in scope)
-        {
-            merged[key] = value;
-        }
-
-        if (headerValues is not null)
-        {
-            tagWarning = !TagRules.TryParseHeader(headerValues, merged);
-        }
-
-        return new ReadOnlyDictionary<string, string>(merged);
     }
 
     private static DateTimeOffset TruncateToMilliseconds(DateTimeOffset time) =>
