@@ -1,5 +1,3 @@
-using System.Collections.ObjectModel;
-using System.Text.Json;
 using LlmMeter.Internal;
 using LlmMeter.Request;
 using LlmMeter.Response;
@@ -11,24 +9,19 @@ namespace LlmMeter.Record.Internal;
 /// body (EOF, <c>[DONE]</c>, or Content-Length reached), on a read error, when the caller disposes, or,
 /// if the caller drops the response without disposing it, from the finalizer.
 /// </summary>
-internal sealed class CallState : SseParser.IEventHandler
+internal sealed class CallState : IWarningSink
 {
     private readonly MeterCore _core;
     private readonly long _startTimestamp;
     private readonly string _serverAddress;
     private readonly int _serverPort;
     private readonly ResponseFacts _facts = new();
-    private ResponseScanner? _scanner;
-    private IncrementalJsonScanner? _json;
-    private SseParser? _sse;
+    private ResponseBodyParser? _body;
     private long _headersTimestamp;
     private long _ttftTimestamp;
     private long _bodyBytes;
     private long? _contentLength;
     private System.Net.Http.Headers.HttpResponseHeaders? _responseHeaders;
-    private bool _parsing;
-    private bool _doneSeen;
-    private RecentEvents? _recent;
     private int _finished;
     private int _observing;
 
@@ -146,17 +139,7 @@ internal sealed class CallState : SseParser.IEventHandler
             return;
         }
 
-        _scanner = new ResponseScanner(_facts);
-        if (IsEventStream)
-        {
-            _sse = new SseParser();
-        }
-        else
-        {
-            _json = new IncrementalJsonScanner(_scanner);
-        }
-
-        _parsing = true;
+        _body = new ResponseBodyParser(_facts, IsEventStream, this);
         if (_contentLength == 0)
         {
             Finish(EndReason.Completed, null);
@@ -182,10 +165,7 @@ internal sealed class CallState : SseParser.IEventHandler
             }
 
             _bodyBytes += bytes.Length;
-            if (_parsing)
-            {
-                Parse(bytes);
-            }
+            _body?.Feed(bytes);
 
             // Only streams report TTFT; a clock read per non-streamed body would be wasted.
             if (_ttftTimestamp == 0 && IsEventStream && _facts.SawToken)
@@ -194,7 +174,7 @@ internal sealed class CallState : SseParser.IEventHandler
             }
 
             // [DONE] ends a stream even if the caller stops reading there; Content-Length ends a body.
-            complete = _doneSeen || (!IsEventStream && _bodyBytes == _contentLength);
+            complete = DoneSeen || (!IsEventStream && _bodyBytes == _contentLength);
         }
         finally
         {
@@ -223,29 +203,6 @@ internal sealed class CallState : SseParser.IEventHandler
 
     public void OnDisposed() => Finish(EndReason.Disposed, null);
 
-    void SseParser.IEventHandler.OnEvent(ReadOnlySpan<byte> data)
-    {
-        // Once the first chunks gave the model and the first token, content deltas are measured and kept
-        // for later, not parsed: usage, finish reason and errors come at the end (see RecentEvents).
-        if (_facts.SawToken && _facts.Model is not null)
-        {
-            _facts.ContentBytes += EventTriage.ContentBytes(data);
-            if (!EventTriage.HasUsage(data))
-            {
-                (_recent ??= new RecentEvents()).Remember(data);
-                return;
-            }
-
-            ScanRecent();
-            ScanEvent(data, countContent: false);
-            return;
-        }
-
-        ScanEvent(data, countContent: true);
-    }
-
-    void SseParser.IEventHandler.OnDone() => _doneSeen = true;
-
     internal void Finish(EndReason reason, Exception? exception)
     {
         if (Interlocked.Exchange(ref _finished, 1) != 0)
@@ -263,22 +220,19 @@ internal sealed class CallState : SseParser.IEventHandler
                 spin.SpinOnce(); // A read on another thread is finishing its look at the bytes.
             }
 
-            if (_parsing)
+            if (_body is { } body)
             {
                 if (reason == EndReason.Completed)
                 {
-                    CompleteParsing();
+                    body.Complete();
                 }
                 else
                 {
-                    ScanRecent(); // An aborted stream still tells its finish reason or error, if they came.
+                    body.Abandon();
                 }
-            }
 
-            _sse?.Dispose();
-            _json?.Dispose();
-            _recent?.Dispose();
-            _parsing = false;
+                body.Dispose();
+            }
 
             var record = RecordBuilder.Build(this, reason, exception, end);
             _core.Emit(record); // Counts the cost in the budgets before the reservation ends: never a gap.
@@ -300,7 +254,7 @@ internal sealed class CallState : SseParser.IEventHandler
 
     internal double? TtftMs => _ttftTimestamp == 0 || !IsEventStream ? null : ElapsedMs(_ttftTimestamp);
 
-    internal bool DoneSeen => _doneSeen;
+    internal bool DoneSeen => _body?.DoneSeen ?? false;
 
     internal MeterCore Core => _core;
 
@@ -318,87 +272,7 @@ internal sealed class CallState : SseParser.IEventHandler
     private static DateTimeOffset TruncateToMilliseconds(DateTimeOffset time) =>
         new(time.UtcTicks - (time.UtcTicks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
 
-    private void Parse(ReadOnlySpan<byte> bytes)
-    {
-        try
-        {
-            if (_sse is not null)
-            {
-                _sse.Feed(bytes, this);
-            }
-            else if (!_json!.Feed(bytes))
-            {
-                StopParsing("response_token_too_large");
-            }
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)
-        {
-            StopParsing("response_body_not_json");
-        }
-    }
-
-    private void ScanEvent(ReadOnlySpan<byte> data, bool countContent)
-    {
-        var contentBytes = _facts.ContentBytes;
-        _scanner!.Reset();
-        try
-        {
-            var reader = new Utf8JsonReader(data, isFinalBlock: true, default);
-            _scanner.Scan(ref reader);
-        }
-        catch (JsonException)
-        {
-            AddWarning("stream_chunk_not_json");
-        }
-
-        if (!countContent)
-        {
-            _facts.ContentBytes = contentBytes; // Already measured by the triage.
-        }
-    }
-
-    private void ScanRecent()
-    {
-        if (_recent is not { Count: > 0 } recent)
-        {
-            return;
-        }
-
-        for (var i = 0; i < recent.Count; i++)
-        {
-            ScanEvent(recent[i], countContent: false);
-        }
-
-        recent.Clear();
-    }
-
-    private void CompleteParsing()
-    {
-        try
-        {
-            if (_sse is not null)
-            {
-                _sse.Complete(this);
-                ScanRecent();
-            }
-            else
-            {
-                _json?.Complete();
-            }
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)
-        {
-            AddWarning("response_body_not_json");
-        }
-    }
-
-    private void StopParsing(string warning)
-    {
-        _parsing = false;
-        AddWarning(warning);
-    }
-
-    private void AddWarning(string warning)
+    public void AddWarning(string warning)
     {
         Warnings ??= new List<string>(2);
         if (!Warnings.Contains(warning))
