@@ -74,7 +74,7 @@ internal static class IngestEndpoints
         return TypedResults.Ok(new IngestResponse(result.Accepted.Count, result.Duplicates));
     }
 
-    /// <summary>Checks every record (see <see cref="RecordValidator"/>) and gives null tags their empty default.</summary>
+    /// <summary>Checks every record (see <see cref="RecordValidator"/>); the parser already gave absent tags their empty default.</summary>
     private static RecordError? Validate(List<LlmCallRecord> records, DateTimeOffset now)
     {
         for (var i = 0; i < records.Count; i++)
@@ -83,11 +83,6 @@ internal static class IngestEndpoints
             if (RecordValidator.Validate(record, now) is var (field, message))
             {
                 return new RecordError(i, field, message);
-            }
-
-            if (record.Tags is null)
-            {
-                records[i] = record with { Tags = LlmMeterContext.EmptyTags };
             }
         }
 

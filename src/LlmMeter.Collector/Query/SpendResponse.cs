@@ -6,11 +6,11 @@ namespace LlmMeter.Collector.Query;
 /// <c>GET /v1/spend</c>: the range and grouping as understood, the rows, and their total. Times are written
 /// like the records' (ISO 8601 UTC with milliseconds); grouping columns not asked for are omitted.
 /// </summary>
-internal sealed record SpendResponse(string From, string To, IReadOnlyList<string> GroupBy, IReadOnlyList<SpendResponse.Row> Rows, SpendResponse.Totals Total)
+internal sealed record SpendResponse(string From, string To, IReadOnlyList<string> GroupBy, IReadOnlyList<SpendResponse.Row> Rows, SpendRow Total)
 {
     public static SpendResponse Create(SpendQuery query, IReadOnlyList<SpendRow> rows)
     {
-        var total = new Totals();
+        var total = new SpendRow(); // no grouping columns: they are null, so omitted
         var outRows = new List<Row>(rows.Count);
         foreach (var row in rows)
         {
@@ -31,7 +31,7 @@ internal sealed record SpendResponse(string From, string To, IReadOnlyList<strin
                 Fallbacks = row.Fallbacks,
                 Errors = row.Errors,
             });
-            total = total.Add(row);
+            total = Add(total, row);
         }
 
         return new SpendResponse(Wire.Time(query.From), Wire.Time(query.To), [.. query.GroupBy.Select(QueryParameters.NameOf)], outRows, total);
@@ -69,34 +69,15 @@ internal sealed record SpendResponse(string From, string To, IReadOnlyList<strin
     }
 
     /// <summary>The sum of every row (each call falls in exactly one group).</summary>
-    internal sealed record Totals
+    private static SpendRow Add(SpendRow total, SpendRow row) => total with
     {
-        public decimal CostUsd { get; init; }
-
-        public long Requests { get; init; }
-
-        public long InputTokens { get; init; }
-
-        public long OutputTokens { get; init; }
-
-        public long CachedInputTokens { get; init; }
-
-        public long ReasoningTokens { get; init; }
-
-        public long Fallbacks { get; init; }
-
-        public long Errors { get; init; }
-
-        public Totals Add(SpendRow row) => new()
-        {
-            CostUsd = CostUsd + row.CostUsd,
-            Requests = Requests + row.Requests,
-            InputTokens = InputTokens + row.InputTokens,
-            OutputTokens = OutputTokens + row.OutputTokens,
-            CachedInputTokens = CachedInputTokens + row.CachedInputTokens,
-            ReasoningTokens = ReasoningTokens + row.ReasoningTokens,
-            Fallbacks = Fallbacks + row.Fallbacks,
-            Errors = Errors + row.Errors,
-        };
-    }
+        CostUsd = total.CostUsd + row.CostUsd,
+        Requests = total.Requests + row.Requests,
+        InputTokens = total.InputTokens + row.InputTokens,
+        OutputTokens = total.OutputTokens + row.OutputTokens,
+        CachedInputTokens = total.CachedInputTokens + row.CachedInputTokens,
+        ReasoningTokens = total.ReasoningTokens + row.ReasoningTokens,
+        Fallbacks = total.Fallbacks + row.Fallbacks,
+        Errors = total.Errors + row.Errors,
+    };
 }
