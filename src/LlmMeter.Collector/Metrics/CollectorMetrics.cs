@@ -31,8 +31,6 @@ internal sealed class CollectorMetrics
     /// <summary>The <c>model</c> / <c>provider</c> label when the record does not say.</summary>
     public const string Unknown = "unknown";
 
-    // OpenTelemetry GenAI advice for operation durations: 10 ms to 82 s, doubling.
-    private static readonly double[] s_secondsBuckets = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
 
     private readonly Counter<long> _requests;
     private readonly Counter<double> _spend;
@@ -73,13 +71,13 @@ internal sealed class CollectorMetrics
             unit: "s",
             description: "Duration of ingested LLM calls, start to last byte.",
             tags: null,
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = s_secondsBuckets });
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LlmMeter.Telemetry.Internal.LlmMeterMetrics.DurationBuckets });
         _timeToFirstToken = meter.CreateHistogram(
             "llmmeter.time_to_first_token",
             unit: "s",
             description: "Time to the first content of streamed LLM calls.",
             tags: null,
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = s_secondsBuckets });
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LlmMeter.Telemetry.Internal.LlmMeterMetrics.DurationBuckets });
         _fallbacks = meter.CreateCounter<long>("llmmeter.fallbacks", "{request}", "Ingested LLM calls served by another model than the requested one.");
         // Observed, so all three results are exported (as 0) from the first scrape on.
         meter.CreateObservableCounter(

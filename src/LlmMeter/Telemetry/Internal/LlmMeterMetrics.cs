@@ -12,7 +12,8 @@ internal sealed class LlmMeterMetrics
 {
     public const string MeterName = "LlmMeter";
 
-    private static readonly double[] s_durationBuckets = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
+    /// <summary>OpenTelemetry GenAI bucket advice for durations (10 ms to 82 s, doubling); the collector's histograms use it too.</summary>
+    internal static readonly double[] DurationBuckets = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
     private static readonly long[] s_tokenBuckets = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
     private static readonly Lazy<LlmMeterMetrics> s_shared = new(() => new LlmMeterMetrics(null));
 
@@ -37,7 +38,7 @@ internal sealed class LlmMeterMetrics
             unit: "s",
             description: "GenAI operation duration.",
             tags: null,
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = s_durationBuckets });
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
         _tokens = meter.CreateHistogram(
             "gen_ai.client.token.usage",
             unit: "{token}",
@@ -49,7 +50,7 @@ internal sealed class LlmMeterMetrics
             unit: "s",
             description: "Time to receive the first chunk of a streamed response.",
             tags: null,
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = s_durationBuckets });
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
         _cost = meter.CreateCounter<double>("llmmeter.client.cost", unit: "USD", description: "Cost of metered calls in USD (reported or estimated).");
         _requests = meter.CreateCounter<long>("llmmeter.client.requests", unit: "{request}", description: "Metered calls by outcome and fallback.");
         _sinkErrors = meter.CreateCounter<long>("llmmeter.client.sink_errors", unit: "{error}", description: "Exceptions thrown by record sinks (swallowed).");
