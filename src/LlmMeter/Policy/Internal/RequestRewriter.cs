@@ -79,20 +79,13 @@ internal static class RequestRewriter
         foreach (var (start, length, value) in edits)
         {
             output.Write(body[position..start]);
-            output.Write(JsonEncodedText.Encode(value, s_encoder).EncodedUtf8Bytes is var encoded ? Quoted(encoded) : default);
+            output.Write("\""u8);
+            output.Write(JsonEncodedText.Encode(value, s_encoder).EncodedUtf8Bytes);
+            output.Write("\""u8);
             position = start + length;
         }
 
         output.Write(body[position..]);
         return output.WrittenSpan.ToArray();
-    }
-
-    private static byte[] Quoted(ReadOnlySpan<byte> encoded)
-    {
-        var quoted = new byte[encoded.Length + 2];
-        quoted[0] = (byte)'"';
-        encoded.CopyTo(quoted.AsSpan(1));
-        quoted[^1] = (byte)'"';
-        return quoted;
     }
 }
