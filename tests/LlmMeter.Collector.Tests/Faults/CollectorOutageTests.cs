@@ -16,7 +16,7 @@ namespace LlmMeter.Collector.Tests.Faults;
 public sealed class CollectorOutageTests(ITestOutputHelper output)
 {
     // The collector stays down this long, plus the time it takes to start again (seconds on a busy machine).
-    private static readonly TimeSpan s_outage = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan s_outage = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan s_drainTimeout = TimeSpan.FromSeconds(30);
 
     [Fact]

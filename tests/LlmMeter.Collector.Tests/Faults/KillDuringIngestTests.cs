@@ -39,6 +39,7 @@ public sealed class KillDuringIngestTests(ITestOutputHelper output)
             var killAfter = 6 + (cycle * 5);
             var (batches, inFlight) = await IngestUntilKilledAsync(collector, traffic, cycle, killAfter);
             sent.AddRange(batches);
+            Assert.Equal("ok", IntegrityCheckOfCopy(collector.DatabasePath));
             await collector.StartAsync();
 
             var stored = await StoreAudit.StoredAsync(read, from, to);
@@ -63,10 +64,6 @@ public sealed class KillDuringIngestTests(ITestOutputHelper output)
                   budget spend {budgetSpent} USD = its records; redelivery of the cycle's batches: {accepted} accepted, {duplicates} duplicates
                 """));
         }
-
-        // The file the last kill left behind is sound as a database, not only as the collector reads it.
-        await collector.KillAsync();
-        Assert.Equal("ok", IntegrityCheck(collector.DatabasePath));
     }
 
     /// <summary>Four clients post batches until the collector dies; it is killed once <paramref name="killAfter"/> batches of this cycle were acknowledged.</summary>
@@ -185,12 +182,35 @@ public sealed class KillDuringIngestTests(ITestOutputHelper output)
         return (body.GetProperty("accepted").GetInt32(), body.GetProperty("duplicates").GetInt32());
     }
 
-    private static string IntegrityCheck(string databasePath)
+    /// <summary>
+    /// <c>PRAGMA integrity_check</c> of the files a kill left behind (database, WAL), on a copy: recovering the WAL is
+    /// for the restarted collector to do, not for the test.
+    /// </summary>
+    private static string IntegrityCheckOfCopy(string databasePath)
     {
-        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={databasePath};Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA integrity_check";
-        return (string)command.ExecuteScalar()!;
+        var copy = Path.Combine(Path.GetDirectoryName(databasePath)!, "copy-" + Guid.NewGuid().ToString("N") + ".db");
+        foreach (var suffix in new[] { string.Empty, "-wal" })
+        {
+            if (File.Exists(databasePath + suffix))
+            {
+                File.Copy(databasePath + suffix, copy + suffix);
+            }
+        }
+
+        try
+        {
+            using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={copy};Pooling=False");
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA integrity_check";
+            return (string)command.ExecuteScalar()!;
+        }
+        finally
+        {
+            foreach (var suffix in new[] { string.Empty, "-wal", "-shm" })
+            {
+                File.Delete(copy + suffix);
+            }
+        }
     }
 }
