@@ -142,12 +142,12 @@ internal sealed class BatchSender
         {
             case DeliveryStatus.Delivered:
                 Accepted();
-                Delivered(records, delivery, _batchRejections);
                 if (piece.Attempts > 1)
                 {
                     Log.ExporterRecovered(_logger, _collector, records.Count, piece.Attempts);
                 }
 
+                Delivered(records, delivery, _batchRejections);
                 break;
             case DeliveryStatus.Refused:
                 Refused(records, delivery, _batchRejections);
@@ -177,8 +177,8 @@ internal sealed class BatchSender
         {
             case DeliveryStatus.Delivered:
                 Accepted();
-                Delivered(entry.Records, delivery, _retryRejections);
                 Log.ExporterRecovered(_logger, _collector, 1, entry.Attempts);
+                Delivered(entry.Records, delivery, _retryRejections);
                 break;
             case DeliveryStatus.Refused:
                 Refused(entry.Records, delivery, _retryRejections);
