@@ -150,6 +150,47 @@ public sealed class CollectorSinkIsolationTests : SinkTestKit
         Assert.Contains(Logger.Collector.GetSnapshot(), l => l.Message.Contains("1 records undelivered", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Record_RecordSetAside_CountsAgainstTheBufferBound()
+    {
+        using var sent = Metric(Sent);
+        using var failed = Metric(Failed);
+        using var dropped = Metric(Dropped);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Collector.Answer(async (request, ctx) =>
+        {
+            if (request.Records.Any(r => r.App == "poison"))
+            {
+                ctx.Response.StatusCode = 500;
+                return true;
+            }
+
+            await release.Task; // Holds the sink's loop while the test records.
+            return false;
+        });
+        var sink = Sink(o =>
+        {
+            o.BufferCapacity = 3;
+            o.BatchSize = 1;
+            o.GiveUpRecordAfter = TimeSpan.FromHours(1);
+        });
+
+        sink.Record(Call("poison"));
+        await WaitUntilAsync(() => Logger.Collector.GetSnapshot().Any(l => l.Message.Contains("set aside", StringComparison.Ordinal)), "The poison should be set aside.");
+        var held = RecordCalls(sink, 1);
+        await WaitUntilAsync(() => Collector.Requests.Any(r => r.Ids.Contains(held[0])), "The held record should be in flight.");
+        var more = RecordCalls(sink, 5);
+
+        // Capacity 3, one of it taken by the set-aside record: two wait, three are dropped.
+        Assert.Equal(3, Sum(dropped));
+        release.SetResult();
+        await sink.DisposeAsync();
+
+        Assert.Equal(held.Concat(more.Take(2)).Order(StringComparer.Ordinal), Collector.Stored.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(3, Sum(sent));
+        Assert.Equal(7, Sum(sent) + Sum(failed) + Sum(dropped));
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
