@@ -2,7 +2,7 @@ namespace LlmMeter;
 
 /// <summary>
 /// Settings of a <see cref="LlmMeterCollectorSink"/>: where the collector is, its ingest key, and how records are
-/// buffered, batched and retried. Validated when the sink is built.
+/// buffered, batched, retried and given up. Validated when the sink is built.
 /// </summary>
 public sealed class LlmMeterCollectorOptions
 {
@@ -25,10 +25,18 @@ public sealed class LlmMeterCollectorOptions
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// The longest wait between two attempts of a batch (exponential backoff with jitter up to it; a collector's
-    /// <c>Retry-After</c> is honoured up to it). Failed batches are retried without limit while the sink runs. Default 30 seconds.
+    /// The longest wait between two attempts (exponential backoff with jitter up to it; a collector's
+    /// <c>Retry-After</c> is honoured up to it). While the collector is unreachable or answers 503/429 for
+    /// everything, batches are retried without limit while the sink runs. Default 30 seconds.
     /// </summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a record the collector keeps failing (500, 502, 504... for it while it takes other records) is
+    /// retried before it is given up and counted in <c>llmmeter.exporter.failed</c>. The other records flow
+    /// meanwhile. A record is never given up while the collector takes nothing (an outage). Default 10 minutes.
+    /// </summary>
+    public TimeSpan GiveUpRecordAfter { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>Timeout of one attempt; a timed-out attempt is retried. Default 30 seconds.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);

@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using System.Globalization;
 using System.Threading.Channels;
 using LlmMeter.Internal;
 using LlmMeter.Sink.Internal;
@@ -13,9 +12,20 @@ namespace LlmMeter;
 /// <summary>
 /// Ships records to an LlmMeter collector (<c>POST {collector}/v1/calls</c>) in the background, in batches.
 /// <see cref="Record"/> never blocks and never throws: records wait in a bounded buffer, and when it is full new
-/// records are dropped and counted (<c>llmmeter.exporter.dropped</c>). While the collector is down the current
-/// batch is retried with backoff, without limit, so nothing is lost unless the buffer overflows; the collector
-/// ignores records it already has, so a resent batch never duplicates. Disposing sends what is buffered, within
+/// records are dropped and counted (<c>llmmeter.exporter.dropped</c>). Every recorded record ends up counted once:
+/// sent (<c>llmmeter.exporter.sent</c>), rejected as invalid (<c>llmmeter.exporter.rejected</c>, by field, never
+/// resent), failed (<c>llmmeter.exporter.failed</c>, by <c>error.type</c>) or dropped.
+/// <list type="bullet">
+/// <item>An outage (no connection, timeouts, 408, 429, 503) is retried with backoff without limit, so nothing is lost
+/// unless the buffer overflows; <c>Retry-After</c> is honoured.</item>
+/// <item>A bad record never costs the others: records the collector rejects are taken out and the rest delivered
+/// (an older collector's 400 for a whole batch is resolved by its <c>index</c>, or by splitting the batch).</item>
+/// <item>A batch that keeps failing with another 5xx is split until the record the collector fails on is alone; that
+/// record is set aside and retried while the queue goes on, and given up after
+/// <see cref="LlmMeterCollectorOptions.GiveUpRecordAfter"/> only if the collector takes other records meanwhile.</item>
+/// </list>
+/// The collector ignores records it already has, so a resent record never duplicates. Record order is kept, except
+/// for set-aside records, which arrive later. Disposing sends what is buffered, within
 /// <see cref="LlmMeterCollectorOptions.ShutdownTimeout"/>.
 /// </summary>
 /// <example>
@@ -34,6 +44,7 @@ public sealed class LlmMeterCollectorSink : ILlmCallSink, IDisposable, IAsyncDis
 
     private readonly Channel<LlmCallRecord> _buffer;
     private readonly CollectorTransport _transport;
+    private readonly BatchSender _sender;
     private readonly LlmMeterMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -47,7 +58,6 @@ public sealed class LlmMeterCollectorSink : ILlmCallSink, IDisposable, IAsyncDis
     private readonly Task _loop;
     private long _droppedUnlogged;
     private long _lastDropLog = NeverLogged;
-    private long _undelivered;
     private int _disposing;
 
     /// <summary>Creates a sink with the default settings.</summary>
@@ -92,13 +102,21 @@ public sealed class LlmMeterCollectorSink : ILlmCallSink, IDisposable, IAsyncDis
             SingleReader = true,
         });
         _transport = new CollectorTransport(_collector, options.IngestKey, options.MaxRetryDelay, options.RequestTimeout, _time, _logger, transport);
+        _sender = new BatchSender(_transport, _metrics, _time, _logger, _collector, options.MaxRetryDelay, options.GiveUpRecordAfter);
         _loop = Task.Run(RunAsync);
     }
 
     /// <summary>Queues one record for the collector; drops and counts it when the buffer is full or the sink is disposed.</summary>
     public void Record(LlmCallRecord call)
     {
-        if (call is null || _buffer.Writer.TryWrite(call))
+        if (call is null)
+        {
+            return;
+        }
+
+        // Set-aside records count against the buffer's bound too (read only when there are any: rare).
+        var setAside = _sender.SetAside.Count;
+        if ((setAside == 0 || _buffer.Reader.Count + setAside < _capacity) && _buffer.Writer.TryWrite(call))
         {
             return;
         }
@@ -118,9 +136,9 @@ public sealed class LlmMeterCollectorSink : ILlmCallSink, IDisposable, IAsyncDis
         _buffer.Writer.TryComplete();
         _transport.BeginShutdown(_shutdownTimeout);
         await _loop.ConfigureAwait(false);
-        if (_undelivered > 0)
+        if (_sender.Undelivered > 0)
         {
-            Log.ExporterUndelivered(_logger, _collector, _undelivered, _shutdownTimeout);
+            Log.ExporterUndelivered(_logger, _collector, _sender.Undelivered, _shutdownTimeout);
         }
 
         if (Interlocked.Exchange(ref _droppedUnlogged, 0) is > 0 and var dropped)
@@ -167,31 +185,40 @@ public sealed class LlmMeterCollectorSink : ILlmCallSink, IDisposable, IAsyncDis
         {
             while (true)
             {
-                var wait = reader.WaitToReadAsync();
-                if (!wait.IsCompleted)
+                await _sender.RetryDueAsync().ConfigureAwait(false);
+
+                // Records already waiting arrived during the previous send: their interval started with it.
+                if (!reader.TryPeek(out _))
                 {
-                    if (!await wait.ConfigureAwait(false))
+                    var ready = await WaitForRecordsAsync(reader, null).ConfigureAwait(false);
+                    if (ready is null)
                     {
-                        break;
+                        continue; // A set-aside record is due.
+                    }
+
+                    if (ready == false)
+                    {
+                        break; // Closed and drained.
                     }
 
                     since = _time.GetTimestamp();
                 }
-                else if (!wait.Result)
-                {
-                    break;
-                }
 
-                // Records already waiting arrived during the previous send: their interval started with it.
                 await FillBatchAsync(reader, since).ConfigureAwait(false);
                 since = _time.GetTimestamp();
-                await SendAsync(0, _batch.Count).ConfigureAwait(false);
+                if (_batch.Count > 0)
+                {
+                    await _sender.SendAsync(_batch).ConfigureAwait(false);
+                }
+
                 _batch.Clear();
             }
+
+            await _sender.CloseAsync().ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            // Not expected (SendAsync catches); without this the buffer would silently fill up.
+            // Not expected (the sender catches); without this the buffer would silently fill up.
             Log.ExporterFailed(_logger, _batch.Count, ex);
         }
     }
@@ -212,54 +239,49 @@ public sealed class LlmMeterCollectorSink : ILlmCallSink, IDisposable, IAsyncDis
                 return;
             }
 
-            using var timeout = new CancellationTokenSource(remaining, _time);
-            try
+            var ready = await WaitForRecordsAsync(reader, remaining).ConfigureAwait(false);
+            if (ready == false)
             {
-                if (!await reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false))
-                {
-                    return; // Closed: flush now.
-                }
+                return; // Closed: flush now.
             }
-            catch (OperationCanceledException)
+
+            if (ready is null)
             {
-                return;
+                // The interval ran out, or a set-aside record's turn came first.
+                await _sender.RetryDueAsync().ConfigureAwait(false);
             }
         }
     }
 
-    private async Task SendAsync(int start, int count)
+    /// <summary>
+    /// Waits for records: true when some are waiting, false when the buffer is closed and empty, null when
+    /// <paramref name="limit"/> passed or a set-aside record is due first.
+    /// </summary>
+    private async Task<bool?> WaitForRecordsAsync(ChannelReader<LlmCallRecord> reader, TimeSpan? limit)
     {
-        Delivery delivery;
-        try
+        if (_sender.SetAside.UntilNextDue() is { } due && (limit is null || due < limit))
         {
-            delivery = await _transport.DeliverAsync(_batch, start, count).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            _metrics.ExporterFailed(count, ex.GetType().Name);
-            Log.ExporterFailed(_logger, count, ex);
-            return;
+            limit = due;
         }
 
-        switch (delivery.Status)
+        if (limit is not { } wait)
         {
-            case DeliveryStatus.Delivered:
-                _metrics.ExporterSent(count);
-                break;
-            case DeliveryStatus.Rejected when delivery.StatusCode == 413 && count > 1:
-                // Too large for this collector's limit: halves go through, and only a single oversized record is lost.
-                var half = count / 2;
-                await SendAsync(start, half).ConfigureAwait(false);
-                await SendAsync(start + half, count - half).ConfigureAwait(false);
-                break;
-            case DeliveryStatus.Rejected:
-                _metrics.ExporterFailed(count, delivery.StatusCode.ToString(CultureInfo.InvariantCulture));
-                Log.ExporterRejected(_logger, _collector, count, delivery.StatusCode, delivery.Title, delivery.Detail);
-                break;
-            default:
-                _metrics.ExporterFailed(count, "shutdown");
-                _undelivered += count;
-                break;
+            return await reader.WaitToReadAsync().ConfigureAwait(false);
+        }
+
+        if (wait <= TimeSpan.Zero)
+        {
+            return null;
+        }
+
+        using var timeout = new CancellationTokenSource(wait, _time);
+        try
+        {
+            return await reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -81,7 +82,7 @@ public sealed class CollectorSinkTests : SinkTestKit
         await using var sink = Sink(o =>
         {
             o.BatchSize = 3;
-            o.RequestTimeout = TimeSpan.FromMilliseconds(200);
+            o.RequestTimeout = TimeSpan.FromMilliseconds(500);
         });
 
         var ids = RecordCalls(sink, 3);
@@ -92,35 +93,10 @@ public sealed class CollectorSinkTests : SinkTestKit
         Assert.Equal(ids.Order(StringComparer.Ordinal), Collector.Stored.Keys.Order(StringComparer.Ordinal));
         Assert.All(Collector.Stored.Values, n => Assert.Equal(1, n));
         Assert.Equal(3, Sum(sent));
-        Assert.Contains(Logger.Collector.GetSnapshot(), l => l.Level == LogLevel.Information && l.Message.Contains("after 5 attempts", StringComparison.Ordinal));
-    }
-
-    [Fact]
-    public async Task Send_400_NotRetriedAndCountedAsFailedWithTheProblemLogged()
-    {
-        using var failed = Metric(Failed);
-        using var sent = Metric(Sent);
-        Collector.Answer(async (_, ctx) =>
-        {
-            await Results.Problem(statusCode: 400, title: "Invalid record", detail: "records[1].app is empty").ExecuteAsync(ctx);
-            return true;
-        });
-        var sink = Sink(o => o.BatchSize = 3);
-
-        RecordCalls(sink, 3);
-        await failed.WaitForMeasurementsAsync(1, TimeSpan.FromSeconds(10));
-        await sink.DisposeAsync();
-
-        Assert.Single(Collector.Requests);
-        var measurement = Assert.Single(failed.GetMeasurementSnapshot());
-        Assert.Equal(3, measurement.Value);
-        Assert.Equal("400", measurement.Tags["error.type"]);
-        Assert.Empty(sent.GetMeasurementSnapshot());
-        var log = Assert.Single(Logger.Collector.GetSnapshot(), l => l.Level == LogLevel.Warning);
-        Assert.Contains("HTTP 400", log.Message, StringComparison.Ordinal);
-        Assert.Contains("Invalid record", log.Message, StringComparison.Ordinal);
-        Assert.Contains("records[1].app is empty", log.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain(Logger.Collector.GetSnapshot(), l => l.Message.Contains(Key, StringComparison.Ordinal));
+        // At least the five that arrived (an attempt cut short by the timeout may not have reached the stub).
+        var recovered = Assert.Single(Logger.Collector.GetSnapshot(), l => l.Level == LogLevel.Information);
+        var attempts = int.Parse(Regex.Match(recovered.Message, "took 3 records after ([0-9]+) attempts").Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.True(attempts >= 5, recovered.Message);
     }
 
     [Fact]
@@ -229,6 +205,7 @@ public sealed class CollectorSinkTests : SinkTestKit
     [InlineData("BatchSize")]
     [InlineData("FlushInterval")]
     [InlineData("MaxRetryDelay")]
+    [InlineData("GiveUpRecordAfter")]
     [InlineData("RequestTimeout")]
     [InlineData("ShutdownTimeout")]
     public void Constructor_InvalidOption_ThrowsNamingTheOption(string option)
@@ -243,6 +220,7 @@ public sealed class CollectorSinkTests : SinkTestKit
                 case "BatchSize": o.BatchSize = 5_001; break;
                 case "FlushInterval": o.FlushInterval = TimeSpan.Zero; break;
                 case "MaxRetryDelay": o.MaxRetryDelay = TimeSpan.FromDays(2); break;
+                case "GiveUpRecordAfter": o.GiveUpRecordAfter = TimeSpan.Zero; break;
                 case "RequestTimeout": o.RequestTimeout = TimeSpan.FromMilliseconds(5); break;
                 default: o.ShutdownTimeout = TimeSpan.FromSeconds(-1); break;
             }

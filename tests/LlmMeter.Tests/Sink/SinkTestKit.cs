@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Testing;
@@ -13,6 +14,7 @@ public abstract class SinkTestKit : IAsyncLifetime
     public const string Key = "ingest-key-test-0123456789";
     public const string Sent = "llmmeter.exporter.sent";
     public const string Failed = "llmmeter.exporter.failed";
+    public const string Rejected = "llmmeter.exporter.rejected";
     public const string Dropped = "llmmeter.exporter.dropped";
 
     private static int s_next;
@@ -105,7 +107,24 @@ public abstract class SinkTestKit : IAsyncLifetime
     protected LlmMeterCollectorSink Sink(Action<LlmMeterCollectorOptions>? configure = null, TimeProvider? time = null) =>
         new(Options(configure), time, MeterFactory, Logger);
 
-    protected MetricCollector<long> Metric(string instrument) => new(MeterFactory, "LlmMeter", instrument);
+    protected MetricCollector<long> Metric(string instrument, TimeProvider? time = null) => new(MeterFactory, "LlmMeter", instrument, time);
+
+    /// <summary>The sum of <paramref name="metric"/> by the value of its <paramref name="tag"/>.</summary>
+    protected static Dictionary<string, long> SumBy(MetricCollector<long> metric, string tag) =>
+        metric.GetMeasurementSnapshot().GroupBy(m => (string)m.Tags[tag]!).ToDictionary(g => g.Key, g => g.Sum(m => m.Value));
+
+    /// <summary>Answers 500 to any request holding a record of <paramref name="app"/>, and 200 (stored) to the others.</summary>
+    protected void FailRequestsWith(string app) => Collector.Answer(async (request, ctx) =>
+    {
+        if (!request.Records.Any(r => r.App == app))
+        {
+            return false;
+        }
+
+        ctx.Response.StatusCode = 500;
+        await ctx.Response.WriteAsync("The store failed on a record.");
+        return true;
+    });
 
     protected static long Sum(MetricCollector<long> metric) => metric.GetMeasurementSnapshot().Sum(m => m.Value);
 }

@@ -38,10 +38,11 @@ public sealed class StubCollector : IAsyncDisposable
     public IReadOnlyDictionary<string, int> Stored => _stored;
 
     /// <param name="clock">Stamps <see cref="Received.At"/>; a fake clock shows how long the sink waited.</param>
-    public static async Task<StubCollector> StartAsync(TimeProvider? clock = null)
+    /// <param name="port">The port to listen on; an ephemeral one when 0.</param>
+    public static async Task<StubCollector> StartAsync(TimeProvider? clock = null, int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseKestrel().UseUrls($"http://127.0.0.1:{port}");
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var stub = new StubCollector(app, clock ?? TimeProvider.System);
@@ -74,6 +75,18 @@ public sealed class StubCollector : IAsyncDisposable
         await Results.Problem(statusCode: status, title: "Try later", detail: "The store is busy.").ExecuteAsync(ctx);
         return true;
     });
+
+    /// <summary>Stores <paramref name="records"/> as a 200 answer does; returns how many were already stored.</summary>
+    public int Store(IEnumerable<LlmCallRecord> records)
+    {
+        var duplicates = 0;
+        foreach (var record in records)
+        {
+            duplicates += _stored.AddOrUpdate(record.Id, 1, static (_, n) => n + 1) > 1 ? 1 : 0;
+        }
+
+        return duplicates;
+    }
 
     /// <summary>Waits until at least <paramref name="count"/> requests arrived (10 s at most, then fails).</summary>
     public async Task WaitForRequestsAsync(int count, TimeSpan? timeout = null)
@@ -121,12 +134,7 @@ public sealed class StubCollector : IAsyncDisposable
         {
             if (!await _answer(request, context))
             {
-                var duplicates = 0;
-                foreach (var record in records)
-                {
-                    duplicates += _stored.AddOrUpdate(record.Id, 1, static (_, n) => n + 1) > 1 ? 1 : 0;
-                }
-
+                var duplicates = Store(records);
                 await context.Response.WriteAsJsonAsync(new Dictionary<string, int>
                 {
                     ["accepted"] = records.Count - duplicates,

@@ -10,35 +10,15 @@ using Polly.Timeout;
 
 namespace LlmMeter.Sink.Internal;
 
-/// <summary>How a batch ended.</summary>
-internal enum DeliveryStatus
-{
-    /// <summary>The collector answered 2xx: stored or already stored.</summary>
-    Delivered,
-
-    /// <summary>The collector refused it for good (4xx other than 408/429, 3xx).</summary>
-    Rejected,
-
-    /// <summary>Shut down before the collector took it.</summary>
-    Cancelled,
-}
-
-/// <param name="Status">How the batch ended.</param>
-/// <param name="StatusCode">The HTTP status of a rejection.</param>
-/// <param name="Title">The rejection's ProblemDetails title, when the body had one.</param>
-/// <param name="Detail">The rejection's ProblemDetails detail, when the body had one.</param>
-internal readonly record struct Delivery(DeliveryStatus Status, int StatusCode = 0, string? Title = null, string? Detail = null);
-
 /// <summary>
-/// <c>POST {collector}/v1/calls</c> over one reused <see cref="HttpClient"/>, retried by a Polly pipeline until the
-/// collector takes the batch, refuses it for good, or the shutdown timeout runs out. The collector is idempotent
-/// by record id, so resending a batch whose answer was lost never duplicates it. Used by one loop at a time.
+/// <c>POST {collector}/v1/calls</c> over one reused <see cref="HttpClient"/>. Outages (no connection, a timed-out
+/// attempt, 408, 429, 503) are retried here by a Polly pipeline until the collector answers otherwise or the
+/// shutdown timeout runs out: the collector can take nothing then, so there is nothing to isolate. Every other
+/// answer goes back to <see cref="BatchSender"/>, which decides what to resend. The collector is idempotent by
+/// record id, so resending records whose answer was lost never duplicates them. Used by one loop at a time.
 /// </summary>
 internal sealed class CollectorTransport : IDisposable
 {
-    private const int MaxProblemTextLength = 300;
-    private static readonly TimeSpan s_firstRetryDelay = TimeSpan.FromSeconds(1);
-
     private readonly HttpClient _client;
     private readonly Uri _collector;
     private readonly Uri _ingestUri;
@@ -49,12 +29,12 @@ internal sealed class CollectorTransport : IDisposable
     private readonly ArrayBufferWriter<byte> _payload = new(16 * 1024);
     private readonly Utf8JsonWriter _json;
 
-    // Normal attempts run under _hurry, cancelled when shutdown starts while a batch is waiting to be retried
-    // (its backoff may be long); the batch is then resent with a fresh backoff under _stop, the shutdown deadline.
+    // Normal attempts and pauses run under _hurry, cancelled when shutdown starts while the sender waits to retry
+    // (its backoff may be long); it then goes on with a fresh, short backoff under _stop, the shutdown deadline.
     private readonly CancellationTokenSource _hurry = new();
     private readonly CancellationTokenSource _stop;
     private int _closing;
-    private int _retrying;
+    private int _waiting;
     private int _attempts;
     private int _batchCount;
 
@@ -78,7 +58,9 @@ internal sealed class CollectorTransport : IDisposable
         _client = new HttpClient(handler, disposeHandler: ownsHandler)
         {
             Timeout = Timeout.InfiniteTimeSpan, // The pipeline times each attempt.
-            MaxResponseContentBufferSize = 1024 * 1024,
+
+            // Room for a "rejected" list naming every record of a full batch; a larger answer would fail as an outage.
+            MaxResponseContentBufferSize = 8 * 1024 * 1024,
         };
         if (ingestKey is not null)
         {
@@ -91,9 +73,9 @@ internal sealed class CollectorTransport : IDisposable
                 MaxRetryAttempts = int.MaxValue,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
-                Delay = s_firstRetryDelay < maxRetryDelay ? s_firstRetryDelay : maxRetryDelay,
+                Delay = Backoff.First < maxRetryDelay ? Backoff.First : maxRetryDelay,
                 MaxDelay = maxRetryDelay,
-                ShouldHandle = static args => ValueTask.FromResult(IsTransient(args.Outcome)),
+                ShouldHandle = static args => ValueTask.FromResult(IsOutage(args.Outcome)),
                 DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result)),
                 OnRetry = OnRetry,
             })
@@ -101,19 +83,22 @@ internal sealed class CollectorTransport : IDisposable
             .Build();
     }
 
-    /// <summary>Sends <paramref name="count"/> records of <paramref name="batch"/> from <paramref name="start"/>, retrying transient failures.</summary>
-    public async Task<Delivery> DeliverAsync(List<LlmCallRecord> batch, int start, int count)
+    /// <summary>True once the shutdown deadline passed: nothing more is sent.</summary>
+    public bool Stopped => _stop.IsCancellationRequested;
+
+    /// <summary>Sends <paramref name="records"/> in one request, retrying while the collector is out.</summary>
+    public async Task<Delivery> DeliverAsync(List<LlmCallRecord> records)
     {
-        Serialize(batch, start, count);
+        Serialize(records);
         var payload = _payload.WrittenMemory;
-        _batchCount = count;
+        _batchCount = records.Count;
         _attempts = 1;
-        Interlocked.Exchange(ref _retrying, 0);
+        Interlocked.Exchange(ref _waiting, 0);
         while (true)
         {
             if (_stop.IsCancellationRequested)
             {
-                return new Delivery(DeliveryStatus.Cancelled);
+                return new Delivery(DeliveryStatus.Cancelled, _attempts);
             }
 
             var token = Volatile.Read(ref _closing) == 1 ? _stop.Token : _hurry.Token;
@@ -123,7 +108,7 @@ internal sealed class CollectorTransport : IDisposable
                     static (state, ct) => state.Transport.SendOnceAsync(state.Payload, ct),
                     (Transport: this, Payload: payload),
                     token).ConfigureAwait(false);
-                return await ResultAsync(response, count).ConfigureAwait(false);
+                return await ResultAsync(response, records.Count).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
@@ -132,13 +117,42 @@ internal sealed class CollectorTransport : IDisposable
         }
     }
 
+    /// <summary>
+    /// Waits <paramref name="delay"/> before the sender's next attempt; cut short when shutdown begins (then at
+    /// most the first backoff step). False when the shutdown deadline passed: send nothing more.
+    /// </summary>
+    public async Task<bool> PauseAsync(TimeSpan delay)
+    {
+        if (delay > TimeSpan.Zero)
+        {
+            // Same handshake as OnRetry: whichever of shutdown and this wait comes second cuts the wait short.
+            Interlocked.Exchange(ref _waiting, 1);
+            var closing = Volatile.Read(ref _closing) == 1;
+            if (closing && delay > Backoff.First)
+            {
+                delay = Backoff.First;
+            }
+
+            try
+            {
+                await Task.Delay(delay, _time, closing ? _stop.Token : _hurry.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Shutdown began or its deadline passed.
+            }
+        }
+
+        return !_stop.IsCancellationRequested;
+    }
+
     /// <summary>Stops normal retrying: what is still being sent gets until <paramref name="timeout"/>.</summary>
     public void BeginShutdown(TimeSpan timeout)
     {
         Interlocked.Exchange(ref _closing, 1);
         _stop.Token.UnsafeRegister(static hurry => ((CancellationTokenSource)hurry!).Cancel(), _hurry);
         _stop.CancelAfter(timeout);
-        if (Volatile.Read(ref _retrying) == 1)
+        if (Volatile.Read(ref _waiting) == 1)
         {
             _hurry.Cancel();
         }
@@ -159,22 +173,23 @@ internal sealed class CollectorTransport : IDisposable
         return new Uri(root, "v1/calls");
     }
 
-    private static bool IsTransient(Outcome<HttpResponseMessage> outcome) => outcome switch
+    /// <summary>The collector cannot take anything now: no answer, a timed-out attempt, 408, 429 or 503.</summary>
+    private static bool IsOutage(Outcome<HttpResponseMessage> outcome) => outcome switch
     {
         { Exception: HttpRequestException or TimeoutRejectedException } => true,
-        { Result: { } response } => response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500,
+        { Result: { } response } => response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable,
         _ => false,
     };
 
-    private void Serialize(List<LlmCallRecord> batch, int start, int count)
+    private void Serialize(List<LlmCallRecord> records)
     {
         // One reused buffer: after the first batches it no longer grows, so a batch costs no allocation of its size.
         _payload.ResetWrittenCount();
         _json.Reset(_payload);
         _json.WriteStartArray();
-        for (var i = start; i < start + count; i++)
+        foreach (var record in records)
         {
-            JsonSerializer.Serialize(_json, batch[i], LlmMeterJsonContext.Default.LlmCallRecord);
+            JsonSerializer.Serialize(_json, record, LlmMeterJsonContext.Default.LlmCallRecord);
         }
 
         _json.WriteEndArray();
@@ -221,7 +236,7 @@ internal sealed class CollectorTransport : IDisposable
         }
 
         // Shutdown and a retry may race: whichever comes second cuts the backoff short.
-        Interlocked.Exchange(ref _retrying, 1);
+        Interlocked.Exchange(ref _waiting, 1);
         if (Volatile.Read(ref _closing) == 1)
         {
             _hurry.Cancel();
@@ -232,39 +247,18 @@ internal sealed class CollectorTransport : IDisposable
 
     private async Task<Delivery> ResultAsync(HttpResponseMessage response, int count)
     {
+        // Buffered already (ResponseContentRead): no further wait on the network.
+        var body = await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
+        var status = (int)response.StatusCode;
         if (response.IsSuccessStatusCode)
         {
-            if (_attempts > 1)
-            {
-                Log.ExporterRecovered(_logger, _collector, count, _attempts);
-            }
-
-            return new Delivery(DeliveryStatus.Delivered);
+            return new Delivery(DeliveryStatus.Delivered, _attempts) { Rejected = CollectorAnswers.Rejected(body, count) };
         }
 
-        var (title, detail) = await ProblemAsync(response).ConfigureAwait(false);
-        return new Delivery(DeliveryStatus.Rejected, (int)response.StatusCode, title, detail);
-    }
-
-    /// <summary>The title and detail of a ProblemDetails body (already buffered), shortened for the log.</summary>
-    private static async Task<(string? Title, string? Detail)> ProblemAsync(HttpResponseMessage response)
-    {
-        try
+        return new Delivery(status >= 500 ? DeliveryStatus.ServerError : DeliveryStatus.Refused, _attempts)
         {
-            var body = await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
-            using var document = JsonDocument.Parse(body);
-            return document.RootElement.ValueKind == JsonValueKind.Object
-                ? (Text(document.RootElement, "title"), Text(document.RootElement, "detail"))
-                : (null, null);
-        }
-        catch (JsonException)
-        {
-            return (null, null);
-        }
-
-        static string? Text(JsonElement problem, string name) =>
-            problem.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { } text
-                ? text.Length > MaxProblemTextLength ? text[..MaxProblemTextLength] + "..." : text
-                : null;
+            StatusCode = status,
+            Problem = status >= 500 ? null : CollectorAnswers.Problem(body),
+        };
     }
 }

@@ -9,6 +9,7 @@ internal sealed class LlmMeterCollectorOptionsValidator : IValidateOptions<LlmMe
     public const int MaxBatchSize = 5_000;
 
     private static readonly TimeSpan s_maxDuration = TimeSpan.FromHours(1);
+    private static readonly TimeSpan s_maxGiveUp = TimeSpan.FromDays(1);
 
     public static void ThrowIfInvalid(LlmMeterCollectorOptions options)
     {
@@ -51,6 +52,11 @@ internal sealed class LlmMeterCollectorOptionsValidator : IValidateOptions<LlmMe
         if (options.MaxRetryDelay <= TimeSpan.Zero || options.MaxRetryDelay > s_maxDuration)
         {
             failures.Add("LlmMeterCollectorOptions.MaxRetryDelay must be positive and at most one hour.");
+        }
+
+        if (options.GiveUpRecordAfter <= TimeSpan.Zero || options.GiveUpRecordAfter > s_maxGiveUp)
+        {
+            failures.Add("LlmMeterCollectorOptions.GiveUpRecordAfter must be positive and at most one day.");
         }
 
         if (options.RequestTimeout < TimeSpan.FromMilliseconds(100) || options.RequestTimeout > s_maxDuration)

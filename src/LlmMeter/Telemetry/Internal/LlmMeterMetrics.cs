@@ -25,6 +25,7 @@ internal sealed class LlmMeterMetrics
     private readonly Counter<long> _sinkErrors;
     private readonly Counter<long> _internalErrors;
     private readonly Counter<long> _exporterSent;
+    private readonly Counter<long> _exporterRejected;
     private readonly Counter<long> _exporterFailed;
     private readonly Counter<long> _exporterDropped;
 
@@ -56,7 +57,8 @@ internal sealed class LlmMeterMetrics
         _sinkErrors = meter.CreateCounter<long>("llmmeter.client.sink_errors", unit: "{error}", description: "Exceptions thrown by record sinks (swallowed).");
         _internalErrors = meter.CreateCounter<long>("llmmeter.client.meter_errors", unit: "{error}", description: "Calls the meter could not read fully (the call itself went through untouched).");
         _exporterSent = meter.CreateCounter<long>("llmmeter.exporter.sent", unit: "{record}", description: "Records the collector acknowledged (new or duplicate).");
-        _exporterFailed = meter.CreateCounter<long>("llmmeter.exporter.failed", unit: "{record}", description: "Records the collector rejected, or still undelivered when the shutdown timeout ran out.");
+        _exporterRejected = meter.CreateCounter<long>("llmmeter.exporter.rejected", unit: "{record}", description: "Records the collector refused as invalid (never resent), by the field at fault.");
+        _exporterFailed = meter.CreateCounter<long>("llmmeter.exporter.failed", unit: "{record}", description: "Records given up: the collector kept failing them while taking others, refused the request, or they were undelivered when the shutdown timeout ran out.");
         _exporterDropped = meter.CreateCounter<long>("llmmeter.exporter.dropped", unit: "{record}", description: "Records dropped because the exporter's buffer was full or the exporter was closed.");
     }
 
@@ -69,8 +71,13 @@ internal sealed class LlmMeterMetrics
 
     public void ExporterSent(int records) => _exporterSent.Add(records);
 
+    /// <param name="records">How many records the collector refused as invalid.</param>
+    /// <param name="field">The record field at fault: a wire name such as <c>served_model</c>, or <c>other</c> (bounded).</param>
+    public void ExporterRejected(int records, string field) =>
+        _exporterRejected.Add(records, new KeyValuePair<string, object?>("field", field));
+
     /// <param name="records">How many records were lost.</param>
-    /// <param name="errorType">The HTTP status (<c>400</c>), <c>shutdown</c> or the exception type.</param>
+    /// <param name="errorType">The HTTP status (<c>http_500</c>), <c>shutdown</c> or the exception type.</param>
     public void ExporterFailed(int records, string errorType) =>
         _exporterFailed.Add(records, new KeyValuePair<string, object?>("error.type", errorType));
 
