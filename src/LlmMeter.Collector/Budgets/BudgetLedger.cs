@@ -19,13 +19,13 @@ internal sealed class BudgetLedger(TimeProvider time, ILogger<BudgetLedger> logg
     private readonly Lock _lock = new();
 
     // Committed state, written on the writer thread under _lock, read by others under _lock.
-    private readonly Dictionary<SpendKey, long> _spent = [];
+    private readonly Dictionary<SpendKey, Int128> _spent = [];
     private readonly Dictionary<string, SpendMinutes> _minutes = new(StringComparer.Ordinal);
     private IReadOnlyList<CompiledBudget> _budgets = [];
 
     // Staged by the current writer transaction (writer thread only).
     private IReadOnlyList<CompiledBudget>? _stagedBudgets;
-    private Dictionary<SpendKey, long>? _stagedLoaded;
+    private Dictionary<SpendKey, Int128>? _stagedLoaded;
     private readonly Dictionary<string, SpendMinutes> _stagedMinutes = new(StringComparer.Ordinal);
     private readonly HashSet<string> _replacedMinutes = new(StringComparer.Ordinal);
 
@@ -35,7 +35,7 @@ internal sealed class BudgetLedger(TimeProvider time, ILogger<BudgetLedger> logg
     /// <summary>The budgets the writer's open transaction sees (staged ones first). Writer thread only.</summary>
     public IReadOnlyList<CompiledBudget> WriterBudgets => _stagedBudgets ?? _budgets;
 
-    public void Charge(LlmCallRecord record, long units, Dictionary<SpendKey, long> charges)
+    public void Charge(LlmCallRecord record, long units, Dictionary<SpendKey, Int128> charges)
     {
         var budgets = WriterBudgets;
         for (var i = 0; i < budgets.Count; i++)
@@ -47,7 +47,7 @@ internal sealed class BudgetLedger(TimeProvider time, ILogger<BudgetLedger> logg
             }
 
             var key = new SpendKey(budget.Id, budget.ChargePeriodStartMs(record.StartedAt));
-            charges[key] = checked(charges.GetValueOrDefault(key) + units);
+            charges[key] = charges.GetValueOrDefault(key) + units;
             StagedMinutes(budget.Id).Add(record.StartedAt.ToUnixTimeMilliseconds(), units);
         }
     }
@@ -56,7 +56,7 @@ internal sealed class BudgetLedger(TimeProvider time, ILogger<BudgetLedger> logg
     public void Stage(IReadOnlyList<CompiledBudget> budgets) => _stagedBudgets = [.. budgets.OrderBy(b => b.Id, StringComparer.Ordinal)];
 
     /// <summary>Ledger rows read from disk at start, applied at commit. Writer thread only.</summary>
-    public void StageLoaded(Dictionary<SpendKey, long> rows) => _stagedLoaded = rows;
+    public void StageLoaded(Dictionary<SpendKey, Int128> rows) => _stagedLoaded = rows;
 
     /// <summary>
     /// Replaces a budget's spend per minute with what its definition-time scan found (which includes whatever the
@@ -68,7 +68,7 @@ internal sealed class BudgetLedger(TimeProvider time, ILogger<BudgetLedger> logg
         _replacedMinutes.Add(budgetId);
     }
 
-    public void Committed(IReadOnlyDictionary<SpendKey, long> totals, IReadOnlyCollection<string> cleared)
+    public void Committed(IReadOnlyDictionary<SpendKey, Int128> totals, IReadOnlyCollection<string> cleared)
     {
         if (_stagedBudgets is null && _stagedLoaded is null && totals.Count == 0 && cleared.Count == 0 && _stagedMinutes.Count == 0)
         {
@@ -108,7 +108,7 @@ internal sealed class BudgetLedger(TimeProvider time, ILogger<BudgetLedger> logg
                 var budget = _budgets[i];
                 var (start, end) = budget.Period(now);
                 var windowStart = start > now - RateWindow ? start : now - RateWindow;
-                var recent = _minutes.TryGetValue(budget.Id, out var minutes) ? minutes.Sum(windowStart.ToUnixTimeMilliseconds()) : 0;
+                var recent = _minutes.TryGetValue(budget.Id, out var minutes) ? minutes.Sum(windowStart.ToUnixTimeMilliseconds()) : Int128.Zero;
                 figures[i] = new BudgetFigures(budget, start, end, _spent.GetValueOrDefault(new SpendKey(budget.Id, start.ToUnixTimeMilliseconds())), recent, windowStart);
             }
 
@@ -116,7 +116,7 @@ internal sealed class BudgetLedger(TimeProvider time, ILogger<BudgetLedger> logg
         }
     }
 
-    private void Apply(IReadOnlyDictionary<SpendKey, long> totals, IReadOnlyCollection<string> cleared)
+    private void Apply(IReadOnlyDictionary<SpendKey, Int128> totals, IReadOnlyCollection<string> cleared)
     {
         if (_stagedBudgets is not null)
         {
@@ -206,15 +206,15 @@ internal sealed class BudgetLedger(TimeProvider time, ILogger<BudgetLedger> logg
     }
 }
 
-/// <summary>A budget's figures at one instant (units of 1e-10 USD).</summary>
+/// <summary>A budget's figures at one instant (units of 1e-10 USD; sums, so wider than 64 bits).</summary>
 internal sealed record BudgetFigures(
-    CompiledBudget Budget, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, long SpentUnits, long RecentUnits, DateTimeOffset RecentSince);
+    CompiledBudget Budget, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, Int128 SpentUnits, Int128 RecentUnits, DateTimeOffset RecentSince);
 
 /// <summary>Spend per minute of the records' start time; old minutes are dropped as time passes.</summary>
 internal sealed class SpendMinutes
 {
     private const long MinuteMs = 60_000;
-    private readonly Dictionary<long, long> _units = [];
+    private readonly Dictionary<long, Int128> _units = [];
 
     public void Add(long startedAtMs, long units)
     {
@@ -223,10 +223,10 @@ internal sealed class SpendMinutes
     }
 
     /// <summary>Spend of the minutes starting at or after <paramref name="sinceMs"/>'s minute.</summary>
-    public long Sum(long sinceMs)
+    public Int128 Sum(long sinceMs)
     {
         var from = sinceMs - (((sinceMs % MinuteMs) + MinuteMs) % MinuteMs);
-        long sum = 0;
+        Int128 sum = 0;
         foreach (var (minute, units) in _units)
         {
             if (minute >= from)

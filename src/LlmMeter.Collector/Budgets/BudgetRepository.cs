@@ -99,11 +99,11 @@ internal sealed class BudgetRepository(ICallStore store, BudgetLedger ledger, Ti
 
         var oldest = budgets.Values.Select(b => b.Period(now).Start.ToUnixTimeMilliseconds()).DefaultIfEmpty(0).Min();
         var spent = session.Connection
-            .Query<(string BudgetId, long PeriodStartMs, long Units)>(
-                "SELECT budget_id, period_start_ms, spent_units FROM budget_spend WHERE period_start_ms >= @oldest",
+            .Query<(string BudgetId, long PeriodStartMs, long Low, long High)>(
+                "SELECT budget_id, period_start_ms, spent_units, spent_units_high FROM budget_spend WHERE period_start_ms >= @oldest",
                 new { oldest },
                 session.Transaction)
-            .ToDictionary(r => new SpendKey(r.BudgetId, r.PeriodStartMs), r => r.Units);
+            .ToDictionary(r => new SpendKey(r.BudgetId, r.PeriodStartMs), r => WideSum.Combine(r.High, r.Low));
         ledger.StageLoaded(spent);
         ledger.Stage([.. budgets.Values]);
         return true;
@@ -175,7 +175,7 @@ internal sealed class BudgetRepository(ICallStore store, BudgetLedger ledger, Ti
             + " FROM calls WHERE started_at_ms >= $from AND started_at_ms < $to AND cost_units IS NOT NULL AND cost_units <> 0";
         command.Parameters.AddWithValue("$from", start.ToUnixTimeMilliseconds());
         command.Parameters.AddWithValue("$to", end.ToUnixTimeMilliseconds());
-        long total = 0;
+        Int128 total = 0; // each call at most StoreLimits.MaxCostUsd, any number of them
         var minutes = new SpendMinutes();
         using (var reader = command.ExecuteReader())
         {
@@ -188,7 +188,7 @@ internal sealed class BudgetRepository(ICallStore store, BudgetLedger ledger, Ti
                 }
 
                 var units = reader.GetInt64(5);
-                total = checked(total + units);
+                total += units;
                 var startedAtMs = reader.GetInt64(0);
                 if (startedAtMs >= recentFrom)
                 {

@@ -73,8 +73,8 @@ internal sealed class BudgetState : IBudgetState
         var action = RoutingAction.Alert;
         foreach (var threshold in definition.Thresholds)
         {
-            // Exact in integers: spent >= limit * percent / 100.
-            if ((decimal)figures.SpentUnits * 100m >= budget.LimitUnits * (decimal)threshold.Percent)
+            // spent >= limit * percent / 100; spent is an integer, so comparing it with the threshold's ceiling is exact.
+            if (figures.SpentUnits >= (Int128)decimal.Ceiling(budget.LimitUnits * (decimal)threshold.Percent / 100m))
             {
                 reached = threshold.Percent;
                 action = threshold.Action > action ? threshold.Action : action;
@@ -103,15 +103,20 @@ internal sealed class BudgetState : IBudgetState
     /// </summary>
     public static DateTimeOffset? Forecast(BudgetFigures figures, DateTimeOffset now)
     {
-        var remaining = figures.Budget.LimitUnits - figures.SpentUnits;
+        // A negative spend (only negative costs make one) counts as none, so remaining stays within the 64-bit limit.
+        var remaining = figures.Budget.LimitUnits - Int128.Max(figures.SpentUnits, 0);
         if (figures.RecentUnits <= 0 || remaining <= 0)
         {
             return null;
         }
 
         var windowMs = Math.Max((now - figures.RecentSince).Ticks / TimeSpan.TicksPerMillisecond, MinimumWindowMs);
-        // Decimal keeps it exact: $8 left at $2 an hour is 4 hours, not 4 hours and a rounding error.
-        var msLeft = decimal.Ceiling((decimal)remaining * windowMs / figures.RecentUnits);
+        // Decimal keeps it exact: $8 left at $2 an hour is 4 hours, not 4 hours and a rounding error. Remaining is at
+        // most the (64-bit) limit; recent spend at least remaining × window leaves a millisecond or less, and below
+        // that it fits a decimal too.
+        var msLeft = figures.RecentUnits >= remaining * windowMs
+            ? 1m
+            : decimal.Ceiling((decimal)remaining * windowMs / (decimal)figures.RecentUnits);
         if (msLeft >= (decimal)(figures.PeriodEnd - now).TotalMilliseconds)
         {
             return null;

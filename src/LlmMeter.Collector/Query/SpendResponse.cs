@@ -55,13 +55,13 @@ internal sealed record SpendResponse(string From, string To, IReadOnlyList<strin
 
         public long Requests { get; init; }
 
-        public long InputTokens { get; init; }
+        public Int128 InputTokens { get; init; }
 
-        public long OutputTokens { get; init; }
+        public Int128 OutputTokens { get; init; }
 
-        public long CachedInputTokens { get; init; }
+        public Int128 CachedInputTokens { get; init; }
 
-        public long ReasoningTokens { get; init; }
+        public Int128 ReasoningTokens { get; init; }
 
         public long Fallbacks { get; init; }
 

@@ -45,7 +45,11 @@ internal static class StatusHtml
         _ => "$" + usd.Value.ToString("0.######", CultureInfo.InvariantCulture),
     };
 
-    public static string Count(long? value) => value is { } v ? v.ToString("#,##0", CultureInfo.InvariantCulture) : Dash;
+    /// <summary>A count or sum; Int128 so token totals beyond 64 bits print exactly too.</summary>
+    public static string Count(Int128? value) => value is { } v ? v.ToString("#,##0", CultureInfo.InvariantCulture) : Dash;
+
+    /// <summary>An exact sum of token totals (Enumerable.Sum has no Int128 overload).</summary>
+    public static Int128 Sum<T>(IEnumerable<T> items, Func<T, Int128> value) => items.Aggregate(Int128.Zero, (sum, item) => sum + value(item));
 
     public static string Ms(double? value) => value is { } v ? v.ToString("#,##0", CultureInfo.InvariantCulture) + " ms" : Dash;
 

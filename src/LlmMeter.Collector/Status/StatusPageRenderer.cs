@@ -111,8 +111,8 @@ internal static class StatusPageRenderer
     {
         var today = snapshot.Today.GroupBy(key).ToDictionary(g => g.Key, g => (Cost: g.Sum(r => r.CostUsd), Requests: g.Sum(r => r.Requests)), StringComparer.Ordinal);
         var month = snapshot.Month.GroupBy(key)
-            .Select(g => (Name: g.Key, Cost: g.Sum(r => r.CostUsd), Requests: g.Sum(r => r.Requests), In: g.Sum(r => r.InputTokens),
-                Out: g.Sum(r => r.OutputTokens), Fallbacks: g.Sum(r => r.Fallbacks), Errors: g.Sum(r => r.Errors)))
+            .Select(g => (Name: g.Key, Cost: g.Sum(r => r.CostUsd), Requests: g.Sum(r => r.Requests), In: Sum(g, r => r.InputTokens),
+                Out: Sum(g, r => r.OutputTokens), Fallbacks: g.Sum(r => r.Fallbacks), Errors: g.Sum(r => r.Errors)))
             .OrderByDescending(g => g.Cost).ThenBy(g => g.Name, StringComparer.Ordinal)
             .ToList();
         var rows = month.Take(MaxSpendRows).Select(g =>

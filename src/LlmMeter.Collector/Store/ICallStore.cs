@@ -56,9 +56,16 @@ internal sealed record IngestResult(IReadOnlyList<LlmCallRecord> Accepted, int D
 /// <summary>A record waiting for its authoritative cost.</summary>
 internal sealed record ReconcileCandidate(string Id, DateTimeOffset StartedAt, LlmCostSource CostSource, decimal? CostUsd);
 
-/// <summary>What any store accepts; ingest validation should reject beyond it (the store throws <see cref="ArgumentOutOfRangeException"/>).</summary>
+/// <summary>
+/// What any store accepts; ingest validation should reject beyond it (the store throws <see cref="ArgumentOutOfRangeException"/>).
+/// Within it every total the store keeps or answers is exact for any number of records: token counts may be any 64-bit
+/// value and their sums are <see cref="Int128"/>; requests, fallbacks and errors grow by one a record.
+/// </summary>
 internal static class StoreLimits
 {
-    /// <summary>The largest |cost_usd| of one record: costs are summed as 64-bit integers of 1e-10 USD.</summary>
+    /// <summary>
+    /// The largest |cost_usd| of one record. One cost is 64-bit integer units of 1e-10 USD (1e16 at most); sums of them are
+    /// wider, and as a decimal exact up to 7.9e18 USD, more than a SQLite file can hold records of this cost.
+    /// </summary>
     public const decimal MaxCostUsd = 1_000_000m;
 }

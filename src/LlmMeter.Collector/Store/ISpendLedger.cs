@@ -11,14 +11,17 @@ internal readonly record struct SpendKey(string BudgetId, long PeriodStartMs);
 /// </summary>
 internal interface ISpendLedger
 {
-    /// <summary>Adds to <paramref name="charges"/> the budget periods <paramref name="record"/> counts in, each with <paramref name="units"/> (1e-10 USD, may be negative).</summary>
-    void Charge(LlmCallRecord record, long units, Dictionary<SpendKey, long> charges);
+    /// <summary>
+    /// Adds to <paramref name="charges"/> the budget periods <paramref name="record"/> counts in, each with <paramref name="units"/>
+    /// (1e-10 USD, may be negative). Sums are <see cref="Int128"/>: a thousand records of a million dollars already leave 64 bits.
+    /// </summary>
+    void Charge(LlmCallRecord record, long units, Dictionary<SpendKey, Int128> charges);
 
     /// <summary>
     /// After COMMIT. <paramref name="totals"/>: the ledger rows the transaction wrote, with their new totals;
     /// <paramref name="cleared"/>: budgets whose rows were all deleted before that. Must not throw.
     /// </summary>
-    void Committed(IReadOnlyDictionary<SpendKey, long> totals, IReadOnlyCollection<string> cleared);
+    void Committed(IReadOnlyDictionary<SpendKey, Int128> totals, IReadOnlyCollection<string> cleared);
 
     /// <summary>After a ROLLBACK: forget what the transaction staged.</summary>
     void RolledBack();

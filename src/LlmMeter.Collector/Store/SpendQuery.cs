@@ -32,7 +32,11 @@ internal sealed record SpendQuery
     public string? Provider { get; init; }
 }
 
-/// <summary>One row of spend. Grouping columns not asked for are null. Day and Hour are UTC starts.</summary>
+/// <summary>
+/// One row of spend. Grouping columns not asked for are null. Day and Hour are UTC starts. Token sums are
+/// <see cref="Int128"/> (records of up to 2^63 − 1 tokens each add up past 64 bits), written to JSON as exact numbers;
+/// counts grow by one a record, so 64 bits hold them.
+/// </summary>
 internal sealed record SpendRow
 {
     public string? Model { get; init; }
@@ -51,13 +55,13 @@ internal sealed record SpendRow
 
     public long Requests { get; init; }
 
-    public long InputTokens { get; init; }
+    public Int128 InputTokens { get; init; }
 
-    public long OutputTokens { get; init; }
+    public Int128 OutputTokens { get; init; }
 
-    public long CachedInputTokens { get; init; }
+    public Int128 CachedInputTokens { get; init; }
 
-    public long ReasoningTokens { get; init; }
+    public Int128 ReasoningTokens { get; init; }
 
     public long Fallbacks { get; init; }
 

@@ -1,6 +1,12 @@
+using System.Globalization;
+using System.Net;
+using Dapper;
 using LlmMeter.Collector.Store;
+using LlmMeter.Collector.Store.Sqlite;
 using LlmMeter.Collector.Tests.Infrastructure;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
+using static LlmMeter.Collector.Tests.Api.Api;
 using static LlmMeter.Collector.Tests.Budgets.BudgetCollector;
 
 namespace LlmMeter.Collector.Tests.Budgets;
@@ -70,6 +76,43 @@ public sealed class BudgetLedgerTests
         Assert.Equal(before, await collector.SpentAsync("by-app"));
         await collector.DefineAsync(Definition("by-app", scope: """{"app":"batch"}"""));
         Assert.Equal(records.Where(r => r.StartedAt >= s_november && r.App == "batch").Sum(r => r.CostUsd ?? 0m), await collector.SpentAsync("by-app"));
+    }
+
+    [Fact]
+    public async Task StoreInsert_1000RecordsOfAMillionDollarsInOnePeriod_LedgerSpendAndPagesExact()
+    {
+        await using var collector = await StartAsync(s_now);
+        await collector.DefineAsync(Definition("all"));
+        var store = collector.Host.Services.GetRequiredService<ICallStore>();
+        var records = Enumerable.Range(0, 1000)
+            .Select(i => Records.Call(startedAt: s_now.AddMinutes(-i), cost: StoreLimits.MaxCostUsd) with { OutputTokens = i < 2 ? long.MaxValue : 300 })
+            .ToArray();
+
+        // Through the store, past ingest validation (which may cap a call lower): the store must be exact for whatever it
+        // accepts. One request (the batch's charges pass 64 bits), then the same again (the SQL carry).
+        await store.InsertAsync(records, CancellationToken.None);
+        await store.InsertAsync([.. records.Select(r => r with { Id = r.Id + "-again", OutputTokens = 300 })], CancellationToken.None);
+
+        Assert.Equal(2_000_000_000m, await collector.SpentAsync("all"));
+        await collector.DefineAsync(Definition("scanned")); // the definition-time scan sums the same
+        Assert.Equal(2_000_000_000m, await collector.SpentAsync("scanned"));
+        await collector.RestartAsync(); // the ledger rows read back
+        Assert.Equal(2_000_000_000m, await collector.SpentAsync("all"));
+        using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = collector.Host.DatabasePath, Pooling = false }.ToString()))
+        {
+            connection.Open();
+            var (low, high) = connection.QuerySingle<(long, long)>(
+                "SELECT spent_units, spent_units_high FROM budget_spend WHERE budget_id = 'all' AND typeof(spent_units) = 'integer' AND typeof(spent_units_high) = 'integer'");
+            Assert.Equal(Int128.Parse("20000000000000000000", CultureInfo.InvariantCulture), WideSum.Combine(high, low));
+        }
+
+        // The API writes totals past 64 bits as exact JSON numbers; the status page renders them.
+        var spend = await GetJsonAsync(collector.Admin, "v1/spend?from=2026-11-01&to=2026-12-01");
+        Assert.Equal(2_000_000_000m, spend.GetProperty("total").GetProperty("cost_usd").GetDecimal());
+        Assert.Equal("18446744073710151014", spend.GetProperty("total").GetProperty("output_tokens").GetRawText()); // 2 × (2^63 − 1) + 1998 × 300
+        using var page = await collector.Admin.GetAsync(new Uri("/", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("18,446,744,073,710,151,014", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -58,7 +58,9 @@ public sealed class SqliteSpendRollupTests
         using var insert = connection.CreateCommand();
         insert.Transaction = transaction;
         insert.CommandText = """
-            INSERT INTO spend_hourly VALUES ($hour, $app, $team, $model, $provider, $cost, $requests, $requests * 900, $requests * 250, 0, 0, 1, 2)
+            INSERT INTO spend_hourly (hour_ms, app, team, model, provider, cost_units, requests, input_tokens, output_tokens,
+                                      cached_input_tokens, reasoning_tokens, fallbacks, errors)
+            VALUES ($hour, $app, $team, $model, $provider, $cost, $requests, $requests * 900, $requests * 250, 0, 0, 1, 2)
             """;
         var parameters = new[] { "$hour", "$app", "$team", "$model", "$provider", "$cost", "$requests" }
             .Select(name => insert.Parameters.Add(new SqliteParameter { ParameterName = name })).ToArray();
@@ -82,7 +84,8 @@ public sealed class SqliteSpendRollupTests
 
         connection.Execute(
             """
-            INSERT INTO spend_daily
+            INSERT INTO spend_daily (day_ms, app, team, model, provider, cost_units, requests, input_tokens, output_tokens,
+                                     cached_input_tokens, reasoning_tokens, fallbacks, errors)
             SELECT hour_ms - hour_ms % 86400000, app, team, model, provider, SUM(cost_units), SUM(requests), SUM(input_tokens),
                    SUM(output_tokens), SUM(cached_input_tokens), SUM(reasoning_tokens), SUM(fallbacks), SUM(errors)
             FROM spend_hourly GROUP BY 1, 2, 3, 4, 5

@@ -18,15 +18,26 @@ internal sealed class TempStore : IAsyncDisposable
 
     public string Folder { get; }
 
-    public string DatabasePath => Path.Combine(Folder, "data", "llmmeter.db");
+    public string DatabasePath => PathIn(Folder);
 
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero));
 
     public SqliteCallStore Store { get; private set; }
 
-    public static async Task<TempStore> CreateAsync()
+    /// <param name="seed">Writes the file before the store opens (and migrates) it, e.g. an old schema and its data.</param>
+    public static async Task<TempStore> CreateAsync(Action<SqliteConnection>? seed = null)
     {
-        var store = new TempStore(CollectorHost.NewFolder());
+        var folder = CollectorHost.NewFolder();
+        if (seed is not null)
+        {
+            var path = PathIn(folder);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+            connection.Open();
+            seed(connection);
+        }
+
+        var store = new TempStore(folder);
         await store.Store.MigrateAsync(CancellationToken.None);
         return store;
     }
@@ -66,6 +77,8 @@ internal sealed class TempStore : IAsyncDisposable
             // Left to the OS temp cleaner.
         }
     }
+
+    private static string PathIn(string folder) => Path.Combine(folder, "data", "llmmeter.db");
 
     private SqliteCallStore Open() => new(DatabasePath, Clock, NullLogger<SqliteCallStore>.Instance);
 }

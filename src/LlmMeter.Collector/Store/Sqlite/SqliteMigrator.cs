@@ -13,6 +13,12 @@ internal static class SqliteMigrator
 {
     private const string ResourcePrefix = "LlmMeter.Collector.Store.Sqlite.Migrations.";
 
+    // What SQL cannot do, run after its version's script in the same transaction.
+    private static readonly Dictionary<int, Action<SqliteConnection, SqliteTransaction>> CodeSteps = new()
+    {
+        [5] = SqliteRollupRebuild.Run, // 005_exact_sums: the rollups again from the calls, summed exactly
+    };
+
     /// <summary>The embedded migrations, ordered by version.</summary>
     public static IReadOnlyList<Migration> All { get; } = Load();
 
@@ -35,6 +41,10 @@ internal static class SqliteMigrator
             try
             {
                 connection.Execute(migration.Sql, transaction: transaction);
+                if (CodeSteps.TryGetValue(migration.Version, out var step))
+                {
+                    step(connection, transaction);
+                }
             }
             catch (SqliteException ex)
             {

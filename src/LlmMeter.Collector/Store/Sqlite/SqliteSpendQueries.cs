@@ -6,12 +6,17 @@ namespace LlmMeter.Collector.Store.Sqlite;
 /// <summary>
 /// Spend from the rollups only, never the records: whole UTC days from <c>spend_daily</c> and the partial days
 /// at the edges from <c>spend_hourly</c>, each a range scan on its primary key (time first). So 30 days cost about
-/// 30 days + 46 hours × the combinations seen, however many records there are.
+/// 30 days + 46 hours × the combinations seen, however many records there are. Cost and token totals are summed
+/// exactly (<see cref="WideSum"/>), so the rows come back ordered by cost in C#, not by SQL.
 /// </summary>
 internal static class SqliteSpendQueries
 {
     // Floor to the UTC day, also right for times before 1970.
     private const string DayExpression = "(hour_ms - (((hour_ms % 86400000) + 86400000) % 86400000))";
+
+    // What each arm hands the outer sums: every wide column with its high part, then the counts.
+    private static readonly string[] SelectedColumns =
+        [.. RollupTotals.WideColumns.SelectMany(c => new[] { c, WideSum.High(c) }), .. RollupTotals.CountColumns];
 
     private static readonly SpendDimension[] CanonicalOrder =
         [SpendDimension.Day, SpendDimension.Hour, SpendDimension.Model, SpendDimension.Team, SpendDimension.App, SpendDimension.Provider];
@@ -21,13 +26,22 @@ internal static class SqliteSpendQueries
         var groups = Groups(query);
         await using var command = CreateCommand(connection, query);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var rows = new List<SpendRow>();
+        var rows = new List<(SpendRow Row, Int128 CostUnits)>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             rows.Add(Read(reader, groups));
         }
 
-        return rows;
+        // Time ascending when grouped by time, then the most expensive first; names break ties (columns not grouped are null).
+        return [.. rows
+            .OrderBy(r => r.Row.Day)
+            .ThenBy(r => r.Row.Hour)
+            .ThenByDescending(r => r.CostUnits)
+            .ThenBy(r => r.Row.Model, StringComparer.Ordinal)
+            .ThenBy(r => r.Row.Team, StringComparer.Ordinal)
+            .ThenBy(r => r.Row.App, StringComparer.Ordinal)
+            .ThenBy(r => r.Row.Provider, StringComparer.Ordinal)
+            .Select(r => r.Row)];
     }
 
     /// <summary>The query's SQL and parameters (also for checking its plan).</summary>
@@ -72,22 +86,16 @@ internal static class SqliteSpendQueries
             sql.Append(Column(group)).Append(", ");
         }
 
-        sql.Append("""
-            COALESCE(SUM(cost_units), 0), COALESCE(SUM(requests), 0), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0),
-            COALESCE(SUM(cached_input_tokens), 0), COALESCE(SUM(reasoning_tokens), 0), COALESCE(SUM(fallbacks), 0), COALESCE(SUM(errors), 0)
-            FROM (
-            """).AppendJoin(" UNION ALL ", arms).Append(')');
+        sql.AppendJoin(", ", RollupTotals.WideColumns.Select(WideSum.SumSql)).Append(", ")
+            .AppendJoin(", ", RollupTotals.CountColumns.Select(c => $"COALESCE(SUM({c}), 0)"))
+            .Append(" FROM (").AppendJoin(" UNION ALL ", arms).Append(')');
         if (groups.Length == 0)
         {
             return sql.ToString(); // one total row
         }
 
+        // Ordered in C# (time ascending, the most expensive first, names), where the exact cost is known.
         sql.Append(" GROUP BY ").AppendJoin(", ", groups.Select(Column));
-        // Time ascending when grouped by time, then the most expensive first; names break ties.
-        var order = groups.Where(g => g is SpendDimension.Day or SpendDimension.Hour).Select(g => Column(g) + " ASC")
-            .Append("SUM(cost_units) DESC")
-            .Concat(groups.Where(g => g is not (SpendDimension.Day or SpendDimension.Hour)).Select(g => Column(g) + " ASC"));
-        sql.Append(" ORDER BY ").AppendJoin(", ", order);
         return sql.ToString();
     }
 
@@ -109,7 +117,7 @@ internal static class SqliteSpendQueries
         var to = "$to" + command.Parameters.Count;
         command.Parameters.AddWithValue(from, fromMs);
         command.Parameters.AddWithValue(to, toMs);
-        sql.Append("cost_units, requests, input_tokens, output_tokens, cached_input_tokens, reasoning_tokens, fallbacks, errors FROM ")
+        sql.AppendJoin(", ", SelectedColumns).Append(" FROM ")
             .Append(daily ? "spend_daily" : "spend_hourly")
             .Append(" WHERE ").Append(startColumn).Append(" >= ").Append(from)
             .Append(" AND ").Append(startColumn).Append(" < ").Append(to);
@@ -144,7 +152,7 @@ internal static class SqliteSpendQueries
         _ => throw new ArgumentOutOfRangeException(nameof(group), group, "Unknown spend dimension."),
     };
 
-    private static SpendRow Read(SqliteDataReader reader, SpendDimension[] groups)
+    private static (SpendRow Row, Int128 CostUnits) Read(SqliteDataReader reader, SpendDimension[] groups)
     {
         string? model = null, team = null, app = null, provider = null;
         DateTimeOffset? day = null, hour = null;
@@ -162,8 +170,12 @@ internal static class SqliteSpendQueries
             }
         }
 
+        // The columns of BuildSql: the wide sums (cost, input, output, cached input, reasoning), then the counts.
         var n = groups.Length;
-        return new SpendRow
+        Int128 Wide(int index) => WideSum.ReadSum(reader, n + (index * WideSum.SumColumns));
+        var counts = n + (RollupTotals.WideColumns.Length * WideSum.SumColumns);
+        var cost = Wide(0);
+        return (new SpendRow
         {
             Model = model,
             Team = team,
@@ -171,15 +183,15 @@ internal static class SqliteSpendQueries
             Provider = provider,
             Day = day,
             Hour = hour,
-            CostUsd = StoreText.FromUnits(reader.GetInt64(n)),
-            Requests = reader.GetInt64(n + 1),
-            InputTokens = reader.GetInt64(n + 2),
-            OutputTokens = reader.GetInt64(n + 3),
-            CachedInputTokens = reader.GetInt64(n + 4),
-            ReasoningTokens = reader.GetInt64(n + 5),
-            Fallbacks = reader.GetInt64(n + 6),
-            Errors = reader.GetInt64(n + 7),
-        };
+            CostUsd = StoreText.FromUnits(cost),
+            InputTokens = Wide(1),
+            OutputTokens = Wide(2),
+            CachedInputTokens = Wide(3),
+            ReasoningTokens = Wide(4),
+            Requests = reader.GetInt64(counts),
+            Fallbacks = reader.GetInt64(counts + 1),
+            Errors = reader.GetInt64(counts + 2),
+        }, cost);
     }
 
     private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;

@@ -17,24 +17,14 @@ internal sealed class SqliteWriteSession : IDisposable
         ON CONFLICT (id) DO NOTHING
         """;
 
-    private static readonly (string Name, SqliteType Type)[] RollupParameters =
-    [
-        ("$start_ms", SqliteType.Integer), ("$app", SqliteType.Text), ("$team", SqliteType.Text), ("$model", SqliteType.Text),
-        ("$provider", SqliteType.Text), ("$cost_units", SqliteType.Integer), ("$requests", SqliteType.Integer),
-        ("$input_tokens", SqliteType.Integer), ("$output_tokens", SqliteType.Integer), ("$cached_input_tokens", SqliteType.Integer),
-        ("$reasoning_tokens", SqliteType.Integer), ("$fallbacks", SqliteType.Integer), ("$errors", SqliteType.Integer),
-    ];
-
     private readonly SqliteConnection _connection;
     private readonly SqliteCommand _insert;
-    private readonly SqliteCommand _upsertHourly;
-    private readonly SqliteCommand _upsertDaily;
-    private readonly Dictionary<RollupKey, RollupTotals> _hourly = [];
-    private readonly Dictionary<RollupKey, RollupTotals> _daily = [];
+    private readonly RollupUpsert _hourly;
+    private readonly RollupUpsert _daily;
     private readonly ISpendLedger? _ledger;
     private readonly SqliteCommand? _upsertSpend;
-    private readonly Dictionary<SpendKey, long> _charges = [];
-    private readonly Dictionary<SpendKey, long> _spendTotals = [];
+    private readonly Dictionary<SpendKey, Int128> _charges = [];
+    private readonly Dictionary<SpendKey, Int128> _spendTotals = [];
     private readonly HashSet<string> _clearedBudgets = new(StringComparer.Ordinal);
     private SqliteTransaction? _transaction;
 
@@ -50,17 +40,18 @@ internal sealed class SqliteWriteSession : IDisposable
             ("$provider", SqliteType.Text), ("$outcome", SqliteType.Text), ("$cost_usd", SqliteType.Text),
             ("$cost_units", SqliteType.Integer), ("$cost_source", SqliteType.Text), ("$reconcile_state", SqliteType.Integer),
             ("$record_json", SqliteType.Text)]);
-        _upsertHourly = Prepare(UpsertRollupSql("spend_hourly", "hour_ms"), RollupParameters);
-        _upsertDaily = Prepare(UpsertRollupSql("spend_daily", "day_ms"), RollupParameters);
+        _hourly = new RollupUpsert(connection, "spend_hourly", "hour_ms");
+        _daily = new RollupUpsert(connection, "spend_daily", "day_ms");
         if (ledger is not null)
         {
             _upsertSpend = Prepare(
-                """
-                INSERT INTO budget_spend (budget_id, period_start_ms, spent_units) VALUES ($budget_id, $period_start_ms, $units)
-                ON CONFLICT (budget_id, period_start_ms) DO UPDATE SET spent_units = spent_units + excluded.spent_units
-                RETURNING spent_units
+                $"""
+                INSERT INTO budget_spend (budget_id, period_start_ms, spent_units, spent_units_high)
+                VALUES ($budget_id, $period_start_ms, $units, $units_high)
+                ON CONFLICT (budget_id, period_start_ms) DO UPDATE SET {WideSum.AddSql("spent_units", "excluded.spent_units", "excluded.spent_units_high")}
+                RETURNING spent_units, spent_units_high
                 """,
-                [("$budget_id", SqliteType.Text), ("$period_start_ms", SqliteType.Integer), ("$units", SqliteType.Integer)]);
+                [("$budget_id", SqliteType.Text), ("$period_start_ms", SqliteType.Integer), ("$units", SqliteType.Integer), ("$units_high", SqliteType.Integer)]);
         }
     }
 
@@ -76,8 +67,8 @@ internal sealed class SqliteWriteSession : IDisposable
         using var transaction = _connection.BeginTransaction(deferred: false);
         _transaction = transaction;
         _insert.Transaction = transaction;
-        _upsertHourly.Transaction = transaction;
-        _upsertDaily.Transaction = transaction;
+        _hourly.Transaction = transaction;
+        _daily.Transaction = transaction;
         if (_upsertSpend is not null)
         {
             _upsertSpend.Transaction = transaction;
@@ -117,8 +108,8 @@ internal sealed class SqliteWriteSession : IDisposable
         {
             _transaction = null;
             _insert.Transaction = null;
-            _upsertHourly.Transaction = null;
-            _upsertDaily.Transaction = null;
+            _hourly.Transaction = null;
+            _daily.Transaction = null;
             if (_upsertSpend is not null)
             {
                 _upsertSpend.Transaction = null;
@@ -154,8 +145,9 @@ internal sealed class SqliteWriteSession : IDisposable
             return false;
         }
 
-        Accumulate(_hourly, call.HourKey, call);
-        Accumulate(_daily, call.DayKey, call);
+        var sums = call.Sums;
+        _hourly.Add(call.HourKey, sums);
+        _daily.Add(call.DayKey, sums);
         if (_ledger is not null && call.CostUnits is { } units && units != 0)
         {
             _ledger.Charge(call.Record, units, _charges);
@@ -198,43 +190,28 @@ internal sealed class SqliteWriteSession : IDisposable
                 Json = LlmMeterJson.Serialize(record),
             },
             _transaction);
-        var move = new
+        // Both costs are within +/-StoreLimits.MaxCostUsd, so the difference fits 64 bits; the rows add it with their carry.
+        var difference = units - (row.CostUnits ?? 0);
+        _hourly.MoveCost(new RollupKey(StoreText.HourStart(row.StartedAtMs), row.App, row.Team, row.Model, row.Provider), difference);
+        _daily.MoveCost(new RollupKey(StoreText.DayStart(row.StartedAtMs), row.App, row.Team, row.Model, row.Provider), difference);
+        if (_ledger is not null && difference != 0)
         {
-            Difference = units - (row.CostUnits ?? 0),
-            HourMs = StoreText.HourStart(row.StartedAtMs),
-            DayMs = StoreText.DayStart(row.StartedAtMs),
-            row.App,
-            row.Team,
-            row.Model,
-            row.Provider,
-        };
-        _connection.Execute(
-            """
-            UPDATE spend_hourly SET cost_units = cost_units + @Difference
-            WHERE hour_ms = @HourMs AND app = @App AND team = @Team AND model = @Model AND provider = @Provider;
-            UPDATE spend_daily SET cost_units = cost_units + @Difference
-            WHERE day_ms = @DayMs AND app = @App AND team = @Team AND model = @Model AND provider = @Provider;
-            """,
-            move,
-            _transaction);
-        if (_ledger is not null && move.Difference != 0)
-        {
-            _ledger.Charge(record, move.Difference, _charges);
+            _ledger.Charge(record, difference, _charges);
         }
 
         return true;
     }
 
     /// <summary>Sets a ledger row to <paramref name="units"/> (a budget's spend computed when it is defined), after writing the charges pending so far.</summary>
-    public void SetSpend(SpendKey key, long units)
+    public void SetSpend(SpendKey key, Int128 units)
     {
         FlushLedger();
         _connection.Execute(
             """
-            INSERT INTO budget_spend (budget_id, period_start_ms, spent_units) VALUES (@BudgetId, @PeriodStartMs, @Units)
-            ON CONFLICT (budget_id, period_start_ms) DO UPDATE SET spent_units = excluded.spent_units
+            INSERT INTO budget_spend (budget_id, period_start_ms, spent_units, spent_units_high) VALUES (@BudgetId, @PeriodStartMs, @Low, @High)
+            ON CONFLICT (budget_id, period_start_ms) DO UPDATE SET spent_units = excluded.spent_units, spent_units_high = excluded.spent_units_high
             """,
-            new { key.BudgetId, key.PeriodStartMs, Units = units },
+            new { key.BudgetId, key.PeriodStartMs, Low = WideSum.Low(units), High = WideSum.HighOf(units) },
             Transaction);
         _spendTotals[key] = units;
     }
@@ -262,38 +239,11 @@ internal sealed class SqliteWriteSession : IDisposable
     public void Dispose()
     {
         _insert.Dispose();
-        _upsertHourly.Dispose();
-        _upsertDaily.Dispose();
+        _hourly.Dispose();
+        _daily.Dispose();
         _upsertSpend?.Dispose();
         _connection.Dispose();
     }
-
-    private static void Accumulate(Dictionary<RollupKey, RollupTotals> rollups, RollupKey key, StoredCall call)
-    {
-        if (!rollups.TryGetValue(key, out var totals))
-        {
-            totals = new RollupTotals();
-            rollups.Add(key, totals);
-        }
-
-        totals.Add(call);
-    }
-
-    private static string UpsertRollupSql(string table, string startColumn) => $"""
-        INSERT INTO {table} ({startColumn}, app, team, model, provider, cost_units, requests, input_tokens, output_tokens,
-                             cached_input_tokens, reasoning_tokens, fallbacks, errors)
-        VALUES ($start_ms, $app, $team, $model, $provider, $cost_units, $requests, $input_tokens, $output_tokens,
-                $cached_input_tokens, $reasoning_tokens, $fallbacks, $errors)
-        ON CONFLICT ({startColumn}, app, team, model, provider) DO UPDATE SET
-            cost_units = cost_units + excluded.cost_units,
-            requests = requests + excluded.requests,
-            input_tokens = input_tokens + excluded.input_tokens,
-            output_tokens = output_tokens + excluded.output_tokens,
-            cached_input_tokens = cached_input_tokens + excluded.cached_input_tokens,
-            reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens,
-            fallbacks = fallbacks + excluded.fallbacks,
-            errors = errors + excluded.errors
-        """;
 
     // One upsert per budget period charged in the transaction; RETURNING hands the new total to the ledger.
     private void FlushLedger()
@@ -308,8 +258,11 @@ internal sealed class SqliteWriteSession : IDisposable
         {
             p[0].Value = key.BudgetId;
             p[1].Value = key.PeriodStartMs;
-            p[2].Value = units;
-            _spendTotals[key] = (long)_upsertSpend.ExecuteScalar()!;
+            p[2].Value = WideSum.Low(units);
+            p[3].Value = WideSum.HighOf(units);
+            using var reader = _upsertSpend.ExecuteReader();
+            reader.Read();
+            _spendTotals[key] = WideSum.Combine(reader.GetInt64(1), reader.GetInt64(0));
         }
 
         _charges.Clear();
@@ -317,32 +270,8 @@ internal sealed class SqliteWriteSession : IDisposable
 
     private void FlushRollups()
     {
-        Flush(_upsertHourly, _hourly);
-        Flush(_upsertDaily, _daily);
-    }
-
-    private static void Flush(SqliteCommand upsert, Dictionary<RollupKey, RollupTotals> rollups)
-    {
-        var p = upsert.Parameters;
-        foreach (var (key, totals) in rollups)
-        {
-            p[0].Value = key.StartMs;
-            p[1].Value = key.App;
-            p[2].Value = key.Team;
-            p[3].Value = key.Model;
-            p[4].Value = key.Provider;
-            p[5].Value = totals.CostUnits;
-            p[6].Value = totals.Requests;
-            p[7].Value = totals.InputTokens;
-            p[8].Value = totals.OutputTokens;
-            p[9].Value = totals.CachedInputTokens;
-            p[10].Value = totals.ReasoningTokens;
-            p[11].Value = totals.Fallbacks;
-            p[12].Value = totals.Errors;
-            upsert.ExecuteNonQuery();
-        }
-
-        rollups.Clear();
+        _hourly.Flush();
+        _daily.Flush();
     }
 
     private SqliteCommand Prepare(string sql, (string Name, SqliteType Type)[] parameters)

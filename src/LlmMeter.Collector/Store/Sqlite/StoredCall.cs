@@ -41,6 +41,16 @@ internal sealed class StoredCall
 
     public RollupKey DayKey => new(StoreText.DayStart(StartedAtMs), Record.App, Team, Model, Provider);
 
+    /// <summary>What the record adds to its rollup rows.</summary>
+    public RollupSums Sums => new(
+        CostUnits ?? 0,
+        Record.InputTokens ?? 0,
+        Record.OutputTokens ?? 0,
+        Record.CachedInputTokens ?? 0,
+        Record.ReasoningTokens ?? 0,
+        Record.FallbackUsed,
+        Record.Outcome != LlmCallOutcome.Success);
+
     /// <summary>Validates and converts one record; throws <see cref="ArgumentException"/> on a record the store cannot hold.</summary>
     /// <param name="record">The record.</param>
     /// <param name="wireJson">The record's JSON as received, stored as is; null to serialise the record.</param>
@@ -71,42 +81,6 @@ internal sealed class StoredCall
             ReconcileState = ReconcileStates.Initial(record),
             Json = wireJson ?? LlmMeterJson.Serialize(record),
         };
-    }
-}
-
-/// <summary>The key of a <c>spend_hourly</c> or <c>spend_daily</c> row: the hour or day start and the combination.</summary>
-internal readonly record struct RollupKey(long StartMs, string App, string Team, string Model, string Provider);
-
-/// <summary>The sums of one rollup row, accumulated over a batch before one upsert.</summary>
-internal sealed class RollupTotals
-{
-    public long CostUnits { get; private set; }
-
-    public long Requests { get; private set; }
-
-    public long InputTokens { get; private set; }
-
-    public long OutputTokens { get; private set; }
-
-    public long CachedInputTokens { get; private set; }
-
-    public long ReasoningTokens { get; private set; }
-
-    public long Fallbacks { get; private set; }
-
-    public long Errors { get; private set; }
-
-    public void Add(StoredCall call)
-    {
-        var record = call.Record;
-        CostUnits = checked(CostUnits + (call.CostUnits ?? 0));
-        Requests++;
-        InputTokens += record.InputTokens ?? 0;
-        OutputTokens += record.OutputTokens ?? 0;
-        CachedInputTokens += record.CachedInputTokens ?? 0;
-        ReasoningTokens += record.ReasoningTokens ?? 0;
-        Fallbacks += record.FallbackUsed ? 1 : 0;
-        Errors += record.Outcome == LlmCallOutcome.Success ? 0 : 1;
     }
 }
 
@@ -161,7 +135,11 @@ internal static class StoreText
         return (long)decimal.Round(costUsd * UnitsPerUsd, MidpointRounding.AwayFromZero);
     }
 
-    public static decimal FromUnits(long units) => units / UnitsPerUsd;
+    /// <summary>
+    /// Units as USD, exactly: a decimal holds 28 digits, so up to 7.9e18 USD, more than a SQLite file can hold at
+    /// <see cref="MaxCostUsd"/> a record (fewer than 2^48 records); beyond that <see cref="OverflowException"/>.
+    /// </summary>
+    public static decimal FromUnits(Int128 units) => (decimal)units / UnitsPerUsd;
 
     public static string? CostText(decimal? cost) => cost?.ToString(CultureInfo.InvariantCulture);
 
