@@ -27,7 +27,9 @@ public sealed class BudgetApiPropertyTests(ITestOutputHelper output)
     ];
 
     private static readonly Gen<byte[]> s_budget = Object(
-        ("id", Json("\"seed-a\"", "\"gen-1\"", "\"gen-2\"", "\"gen-3\"", "\"gen-4\"", "\"Not An Id\"")),
+        ("id", Gen.Frequency(
+            (3, Json("\"seed-a\"", "\"seed-b\"", "\"gen-1\"", "\"gen-2\"", "\"Not An Id\"")),
+            (2, Gen.Int[0, 300].Select(n => Utf8($"\"gen-{n}\""))))),
         ("name", Gen.OneOf(Json("\"Generated\""), Gen.Char['a', 'z'].Array[1, 30].Select(c => Utf8(JsonSerializer.Serialize(new string(c)))))),
         ("scope", Gen.OneOf(
             Json("null", "{\"app\":\"search-api\"}", "{\"team\":\"t\",\"model\":\"openai/*\",\"provider\":\"OpenAI\"}", "{\"tag\":\"env=prod\"}"),
