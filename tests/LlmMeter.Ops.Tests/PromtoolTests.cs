@@ -27,10 +27,12 @@ public sealed class PromtoolTests
         // promtool checks that the scrape key's credentials file exists; docker-compose writes it at start. Stand one
         // in at the shipped path when this machine has none (and remove only what was created here).
         var keyFile = ShippedConfig.MetricsKeyFile;
+        var keyFolder = Path.GetDirectoryName(keyFile)!;
+        var createdFolder = !Directory.Exists(keyFolder);
         var created = !File.Exists(keyFile);
         if (created)
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(keyFile)!);
+            Directory.CreateDirectory(keyFolder);
             await File.WriteAllTextAsync(keyFile, "metrics-key-0123456789abc");
         }
 
@@ -46,6 +48,11 @@ public sealed class PromtoolTests
             if (created)
             {
                 File.Delete(keyFile);
+            }
+
+            if (createdFolder)
+            {
+                Directory.Delete(keyFolder);
             }
         }
     }
