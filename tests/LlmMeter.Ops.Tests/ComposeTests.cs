@@ -51,6 +51,7 @@ public sealed partial class ComposeTests
             ("grafana", "LLMMETER_Receivers__GrafanaSecret"),
             ("grafana", "GF_SECURITY_ADMIN_PASSWORD"),
             ("demo", "LLMMETER_Keys__Ingest"),
+            ("prometheus", "LLMMETER_Keys__Metrics"),
         })
         {
             Assert.True(secrets.ContainsKey(variable), $"deploy/.env.example does not list {variable}.");

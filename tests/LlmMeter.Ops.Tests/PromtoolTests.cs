@@ -12,7 +12,8 @@ public sealed class PromtoolTests
         using var folder = new TempFolder();
         var rules = Path.Combine(folder.Path, "rules");
         var copies = ShippedConfig.Rules(rules);
-        var config = folder.Write("prometheus.yml", ShippedConfig.Prometheus("127.0.0.1:5080", "127.0.0.1:9093", rules));
+        var keyFile = folder.Write("metrics-key", "metrics-key-0123456789abc");
+        var config = folder.Write("prometheus.yml", ShippedConfig.Prometheus("127.0.0.1:5080", "127.0.0.1:9093", rules, keyFile));
 
         var (exitCode, output) = await ToolProcess.RunAsync(Tools.Promtool, ["check", "config", config]);
 
@@ -23,10 +24,59 @@ public sealed class PromtoolTests
     [Fact]
     public async Task CheckConfig_ShippedPrometheusYmlAsIs_PassesFromTheRepositoryRoot()
     {
-        var (exitCode, output) = await ToolProcess.RunAsync(Tools.Promtool, ["check", "config", "prometheus.yml"], Repo.Root);
+        // promtool checks that the scrape key's credentials file exists; docker-compose writes it at start. Stand one
+        // in at the shipped path when this machine has none (and remove only what was created here).
+        var keyFile = ShippedConfig.MetricsKeyFile;
+        var keyFolder = Path.GetDirectoryName(keyFile)!;
+        var createdFolder = !Directory.Exists(keyFolder);
+        var created = !File.Exists(keyFile);
+        if (created)
+        {
+            Directory.CreateDirectory(keyFolder);
+            await File.WriteAllTextAsync(keyFile, "metrics-key-0123456789abc");
+        }
 
-        Assert.True(exitCode == 0, $"promtool check config prometheus.yml exited {exitCode}:\n{output}");
-        Assert.Contains($"SUCCESS: {ShippedConfig.RuleFiles().Count} rule files found", output, StringComparison.Ordinal);
+        try
+        {
+            var (exitCode, output) = await ToolProcess.RunAsync(Tools.Promtool, ["check", "config", "prometheus.yml"], Repo.Root);
+
+            Assert.True(exitCode == 0, $"promtool check config prometheus.yml exited {exitCode}:\n{output}");
+            Assert.Contains($"SUCCESS: {ShippedConfig.RuleFiles().Count} rule files found", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (created)
+            {
+                File.Delete(keyFile);
+            }
+
+            if (createdFolder)
+            {
+                Directory.Delete(keyFolder);
+            }
+        }
+    }
+
+    [Fact]
+    public void PrometheusYml_EveryCollectorScrape_SendsTheMetricsKeyFromACredentialsFile()
+    {
+        var config = Yaml.Load(Repo.PathOf("prometheus.yml"));
+        var jobs = config.Items("scrape_configs").Where(j => j.Text("job_name") is "llmmeter-collector" or "llmmeter-demo").ToList();
+
+        Assert.Equal(2, jobs.Count);
+        foreach (var job in jobs)
+        {
+            var authorization = job.GetProperty("authorization");
+            Assert.Equal("Bearer", authorization.Text("type"));
+            Assert.False(authorization.TryGetProperty("credentials", out _), "The key must come from credentials_file, never from the committed file.");
+            Assert.Equal(ShippedConfig.MetricsKeyFile, authorization.Text("credentials_file"));
+        }
+
+        // docker-compose writes that file from the env file's LLMMETER_Keys__Metrics before Prometheus starts.
+        var prometheus = Yaml.Load(Repo.PathOf("docker-compose.yml")).GetProperty("services").GetProperty("prometheus");
+        var command = string.Join(' ', prometheus.Items("command").Select(c => c.GetString()));
+        Assert.Contains($"\"$$LLMMETER_Keys__Metrics\" > {ShippedConfig.MetricsKeyFile}", command, StringComparison.Ordinal);
+        Assert.Contains("exec /bin/prometheus --config.file=/etc/llmmeter/prometheus.yml", command, StringComparison.Ordinal);
     }
 
     [Fact]

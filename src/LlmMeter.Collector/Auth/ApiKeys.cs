@@ -14,20 +14,22 @@ internal sealed class ApiKeys
     private readonly byte[]? _ingest;
     private readonly byte[]? _read;
     private readonly byte[]? _admin;
+    private readonly byte[]? _metrics;
 
     public ApiKeys(IOptions<CollectorOptions> options)
     {
         var keys = options.Value.Keys;
-        _ingest = Digest(keys.Ingest);
-        _read = Digest(keys.Read);
-        _admin = Digest(keys.Admin);
-        Enabled = _ingest is not null || _read is not null || _admin is not null;
+        _ingest = Digest(KeyRule.Normalize(keys.Ingest));
+        _read = Digest(KeyRule.Normalize(keys.Read));
+        _admin = Digest(KeyRule.Normalize(keys.Admin));
+        _metrics = Digest(KeyRule.Normalize(keys.Metrics));
+        Enabled = keys.AnyConfigured;
     }
 
     /// <summary>False when no key is configured: the collector then only listens on loopback and checks nothing.</summary>
     public bool Enabled { get; }
 
-    /// <summary>The scopes a presented token grants; empty when it matches no key.</summary>
+    /// <summary>Whether the presented token matches any key, and whether it is allowed for <paramref name="scope"/>.</summary>
     public (bool Known, bool Allowed) Check(string? token, KeyScope scope)
     {
         if (!Enabled)
@@ -45,11 +47,13 @@ internal sealed class ApiKeys
         var isIngest = Matches(_ingest, digest);
         var isRead = Matches(_read, digest);
         var isAdmin = Matches(_admin, digest);
-        var known = isIngest | isRead | isAdmin;
+        var isMetrics = Matches(_metrics, digest);
+        var known = isIngest | isRead | isAdmin | isMetrics;
         var allowed = isAdmin || scope switch
         {
             KeyScope.Ingest => isIngest,
             KeyScope.Read => isRead,
+            KeyScope.Metrics => isMetrics | isRead,
             _ => false,
         };
         return (known, allowed);

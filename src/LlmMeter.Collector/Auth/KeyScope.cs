@@ -6,4 +6,7 @@ internal enum KeyScope
     Ingest,
     Read,
     Admin,
+
+    /// <summary>The Prometheus scrape (<c>/metrics</c>): the metrics key, or the read or admin key.</summary>
+    Metrics,
 }

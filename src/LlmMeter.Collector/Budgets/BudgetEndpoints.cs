@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LlmMeter.Collector.Auth;
+using LlmMeter.Collector.Hosting;
 using LlmMeter.Collector.Ingest;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -88,7 +89,9 @@ internal static class BudgetEndpoints
             return (null, ApiProblems.UnsupportedMediaType(request.ContentType));
         }
 
-        if (request.ContentLength > MaxBodyBytes)
+        // Counted while reading, so a chunked body over the limit is refused as one with a Content-Length is.
+        using var body = await BodyBuffer.ReadAsync(request, MaxBodyBytes, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        if (body.TooLarge)
         {
             return (null, ApiProblems.TooLarge($"A budget is at most {MaxBodyBytes} bytes."));
         }
@@ -96,7 +99,7 @@ internal static class BudgetEndpoints
         JsonDocument document;
         try
         {
-            document = await JsonDocument.ParseAsync(request.Body, default, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            document = JsonDocument.Parse(body.Span.ToArray());
         }
         catch (JsonException ex)
         {
@@ -105,6 +108,11 @@ internal static class BudgetEndpoints
 
         using (document)
         {
+            if (JsonText.FindUndecodable(document.RootElement) is { } bad)
+            {
+                return (null, Invalid(bad.Path.Length == 0 ? "body" : bad.Path, bad.Message));
+            }
+
             return BudgetParser.TryParse(document.RootElement, routeId, BudgetRepository.ApiSource, lenient: false, out var budget, out var error)
                 ? (budget, null)
                 : (null, Invalid(error!.Field.Length == 0 ? "body" : error.Field, error.Message));

@@ -51,6 +51,7 @@ internal static class CollectorApp
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ApiKeys>();
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
         builder.Services.ConfigureHttpJsonOptions(json => ConfigureJson(json.SerializerOptions));
 
         builder.Services.AddCallStore();

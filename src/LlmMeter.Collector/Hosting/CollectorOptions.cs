@@ -34,19 +34,22 @@ internal sealed class StoreOptions
     public string SqlitePath { get; set; } = "./data/llmmeter.db";
 }
 
-/// <summary>Bearer keys. With none configured, the collector only listens on loopback.</summary>
+/// <summary>Bearer keys (rules in <see cref="Auth.KeyRule"/>). With none configured, the collector only listens on loopback.</summary>
 internal sealed class KeyOptions
 {
     /// <summary>Allows <c>POST /v1/calls</c>.</summary>
     public string? Ingest { get; set; }
 
-    /// <summary>Allows the read-only queries.</summary>
+    /// <summary>Allows the read-only queries, the status page and <c>/metrics</c>.</summary>
     public string? Read { get; set; }
 
     /// <summary>Allows everything.</summary>
     public string? Admin { get; set; }
 
-    public bool AnyConfigured => !string.IsNullOrEmpty(Ingest) || !string.IsNullOrEmpty(Read) || !string.IsNullOrEmpty(Admin);
+    /// <summary>Allows <c>GET /metrics</c> only: the key Prometheus scrapes with (optional; the read and admin keys work too).</summary>
+    public string? Metrics { get; set; }
+
+    public bool AnyConfigured => new[] { Ingest, Read, Admin, Metrics }.Any(key => Auth.KeyRule.Normalize(key) is not null);
 }
 
 internal sealed class IngestOptions

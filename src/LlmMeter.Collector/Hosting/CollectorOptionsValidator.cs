@@ -1,3 +1,4 @@
+using LlmMeter.Collector.Auth;
 using Microsoft.Extensions.Options;
 
 namespace LlmMeter.Collector.Hosting;
@@ -21,6 +22,14 @@ internal sealed class CollectorOptionsValidator : IValidateOptions<CollectorOpti
         CheckKey(errors, "Keys:Ingest", options.Keys.Ingest);
         CheckKey(errors, "Keys:Read", options.Keys.Read);
         CheckKey(errors, "Keys:Admin", options.Keys.Admin);
+        CheckKey(errors, "Keys:Metrics", options.Keys.Metrics);
+        if (KeyRule.Normalize(options.Keys.Metrics) is not null
+            && new[] { options.Keys.Ingest, options.Keys.Read, options.Keys.Admin }.All(key => KeyRule.Normalize(key) is null))
+        {
+            // Alone it would lock every other endpoint (keys on, none to use) while looking like a scrape setting.
+            errors.Add("Keys:Metrics only opens /metrics: configure Keys:Admin (or Keys:Ingest and Keys:Read) with it.");
+        }
+
         if (options.Ingest.MaxRecordsPerRequest is < 1 or > 100_000)
         {
             errors.Add($"Ingest:MaxRecordsPerRequest must be between 1 and 100000 (got {options.Ingest.MaxRecordsPerRequest}).");
@@ -64,9 +73,9 @@ internal sealed class CollectorOptionsValidator : IValidateOptions<CollectorOpti
 
     private static void CheckKey(List<string> errors, string setting, string? key)
     {
-        if (key is not null && key.Trim().Length is > 0 and < 16)
+        if (KeyRule.Check(setting, key) is { } error)
         {
-            errors.Add($"{setting} must be at least 16 characters long.");
+            errors.Add(error);
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using LlmMeter.Collector.Auth;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 
@@ -40,12 +41,16 @@ internal static class MetricsExtensions
         return services;
     }
 
-    /// <summary>Maps <c>GET /metrics</c> (Prometheus text format, open like any scrape target).</summary>
+    /// <summary>
+    /// Maps <c>GET /metrics</c> (Prometheus text format). With keys configured it needs the metrics, read or admin key
+    /// as a bearer token (Prometheus' <c>authorization.credentials_file</c>): the series carry spend by app, team and model.
+    /// </summary>
     public static WebApplication MapCollectorMetrics(this WebApplication app)
     {
         // Created now, not at the first ingest, so the ingest counters are exported (as 0) from the first scrape.
         _ = app.Services.GetRequiredService<CollectorMetrics>();
-        app.MapPrometheusScrapingEndpoint(ScrapePath);
+        // The scrape endpoint is a plain request delegate (endpoint filters do not run): check the key in its branch.
+        app.MapPrometheusScrapingEndpoint(ScrapePath, meterProvider: null, configureBranchedPipeline: branch => branch.UseKey(KeyScope.Metrics), optionsName: null);
         return app;
     }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using LlmMeter.Collector.Hosting;
 
 namespace LlmMeter.Collector.Policy;
 
@@ -37,6 +38,12 @@ internal static class AlertPayload
 
         using (document)
         {
+            if (JsonText.FindUndecodable(document.RootElement) is { } bad)
+            {
+                error = new PayloadError($"'{(bad.Path.Length == 0 ? "body" : bad.Path)}' {bad.Message}", bad.Path.Length == 0 ? null : bad.Path);
+                return false;
+            }
+
             return TryRead(document.RootElement, alerts, out error);
         }
     }

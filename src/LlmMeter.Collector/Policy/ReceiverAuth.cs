@@ -22,7 +22,7 @@ internal sealed class ReceiverAuth
         var receivers = options.Value.Receivers;
         Options = receivers;
         _time = time;
-        _alertmanagerTokenDigest = string.IsNullOrWhiteSpace(receivers.AlertmanagerToken) ? null : Digest(receivers.AlertmanagerToken.Trim());
+        _alertmanagerTokenDigest = KeyRule.Normalize(receivers.AlertmanagerToken) is { } token ? Digest(token) : null;
         _grafanaSecret = string.IsNullOrEmpty(receivers.GrafanaSecret) ? null : Encoding.UTF8.GetBytes(receivers.GrafanaSecret);
     }
 
@@ -35,9 +35,7 @@ internal sealed class ReceiverAuth
     /// <summary>The configured token (or, as everywhere, the admin key) as <c>Authorization: Bearer</c>.</summary>
     public bool IsAlertmanagerAuthorized(HttpRequest request, ApiKeys keys)
     {
-        var header = request.Headers.Authorization.ToString();
-        const string Prefix = "Bearer ";
-        var token = header.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) ? header[Prefix.Length..].Trim() : null;
+        var token = KeyAuthorization.BearerToken(request);
         if (string.IsNullOrEmpty(token) || _alertmanagerTokenDigest is null)
         {
             return false;

@@ -31,9 +31,9 @@ internal sealed class ReceiverOptions
     /// <summary>Adds each failure to <paramref name="errors"/>, naming the setting as written in configuration.</summary>
     public void Validate(List<string> errors)
     {
-        if (AlertmanagerToken is { } token && token.Trim().Length is > 0 and < 16)
+        if (Auth.KeyRule.Check("Receivers:AlertmanagerToken", AlertmanagerToken) is { } tokenError)
         {
-            errors.Add("Receivers:AlertmanagerToken must be at least 16 characters long.");
+            errors.Add(tokenError);
         }
 
         if (GrafanaSecret is { } secret && secret.Length is > 0 and < 16)

@@ -17,7 +17,7 @@ internal static class QueryParameters
     private static readonly Dictionary<string, LlmCallOutcome> s_outcomes = Enum.GetValues<LlmCallOutcome>()
         .ToDictionary(o => JsonNamingPolicy.SnakeCaseLower.ConvertName(o.ToString()), StringComparer.OrdinalIgnoreCase);
 
-    /// <summary><c>GET /v1/spend</c>: to defaults to now, from to 30 days before to.</summary>
+    /// <summary><c>GET /v1/spend</c>: to defaults to now, from to 30 days before to (at the earliest 0001-01-01).</summary>
     public static bool TryParseSpend(IQueryCollection query, DateTimeOffset now, out SpendQuery spend, out ProblemHttpResult? problem)
     {
         spend = null!;
@@ -29,7 +29,8 @@ internal static class QueryParameters
         }
 
         to ??= now;
-        from ??= to.Value - DefaultSpendRange;
+        // Near 0001-01-01 the default range is cut at the calendar's start rather than overflowing.
+        from ??= to.Value.UtcTicks - DateTimeOffset.MinValue.UtcTicks < DefaultSpendRange.Ticks ? DateTimeOffset.MinValue : to.Value - DefaultSpendRange;
         if (from >= to)
         {
             problem = ApiProblems.BadParameter("from", $"'from' ({Wire.Time(from.Value)}) must be before 'to' ({Wire.Time(to.Value)}).");

@@ -56,7 +56,7 @@ internal static class StatusPageEndpoints
         response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
         var keys = http.RequestServices.GetRequiredService<ApiKeys>();
-        var (known, allowed) = keys.Check(BearerToken(http.Request), KeyScope.Read);
+        var (known, allowed) = keys.Check(KeyAuthorization.BearerToken(http.Request), KeyScope.Read);
         if (!allowed)
         {
             if (!known)
@@ -103,12 +103,5 @@ internal static class StatusPageEndpoints
         var bytes = Encoding.UTF8.GetBytes(html);
         response.ContentLength = bytes.Length;
         await response.Body.WriteAsync(bytes).ConfigureAwait(false);
-    }
-
-    private static string? BearerToken(HttpRequest request)
-    {
-        var header = request.Headers.Authorization.ToString();
-        const string Prefix = "Bearer ";
-        return header.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) ? header[Prefix.Length..].Trim() : null;
     }
 }

@@ -21,7 +21,7 @@ public sealed class IngestMetricsTests
         using var response = await client.PostAsync("v1/calls", Api.Json(refused.ToJsonString()));
         await Api.ProblemAsync(response, HttpStatusCode.BadRequest);
 
-        var metrics = await host.Client(key: null).GetStringAsync("metrics");
+        var metrics = await host.Client(CollectorHost.ReadKey).GetStringAsync("metrics");
 
         Assert.Equal(3, Sample(metrics, "accepted"));
         Assert.Equal(1, Sample(metrics, "duplicate"));

@@ -29,7 +29,8 @@ internal sealed class PrometheusText
 
     public static async Task<PrometheusText> ScrapeAsync(CollectorHost host)
     {
-        using var client = host.Client(key: null);
+        // With keys configured /metrics needs one; the read key is accepted (as is Keys:Metrics).
+        using var client = host.Client(CollectorHost.ReadKey);
         using var response = await client.GetAsync(new Uri("metrics", UriKind.Relative));
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, $"GET /metrics answered {(int)response.StatusCode}: {text}");

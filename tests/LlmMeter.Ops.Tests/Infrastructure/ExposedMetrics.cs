@@ -27,7 +27,7 @@ internal static class ExposedMetrics
             Assert.True(posted.IsSuccessStatusCode, await posted.Content.ReadAsStringAsync());
         }
 
-        using var scraper = collector.Client(key: null);
+        using var scraper = collector.Client(CollectorHost.ReadKey);
         var text = await scraper.GetStringAsync(new Uri("metrics", UriKind.Relative));
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var line in text.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0))

@@ -15,6 +15,9 @@ internal sealed class OpsStack : IAsyncDisposable
 {
     public const string AlertmanagerToken = "alertmanager-token-0123456789";
 
+    /// <summary>The collector's Keys:Metrics, which Prometheus scrapes with (a key that opens /metrics only).</summary>
+    public const string MetricsKey = "metrics-key-0123456789abc";
+
     private readonly TempFolder _folder;
 
     private OpsStack(TempFolder folder, CollectorHost collector, AlertmanagerServer alertmanager, PrometheusServer prometheus)
@@ -38,9 +41,9 @@ internal sealed class OpsStack : IAsyncDisposable
         AlertmanagerServer? alertmanager = null;
         try
         {
-            collector = await CollectorHost.StartAsync($"--Receivers:AlertmanagerToken={AlertmanagerToken}");
+            collector = await CollectorHost.StartAsync($"--Receivers:AlertmanagerToken={AlertmanagerToken}", $"--Keys:Metrics={MetricsKey}");
             alertmanager = await AlertmanagerServer.StartAsync(folder, FreePort.Next(), collector.BaseAddress, AlertmanagerToken);
-            var prometheus = await PrometheusServer.StartAsync(folder, collector.BaseAddress, alertmanager.Port);
+            var prometheus = await PrometheusServer.StartAsync(folder, collector.BaseAddress, alertmanager.Port, MetricsKey);
             return new OpsStack(folder, collector, alertmanager, prometheus);
         }
         catch

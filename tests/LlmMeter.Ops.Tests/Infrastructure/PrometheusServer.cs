@@ -25,13 +25,15 @@ internal sealed class PrometheusServer : IAsyncDisposable
 
     public string Output => _process.Output;
 
-    public static async Task<PrometheusServer> StartAsync(TempFolder folder, Uri collector, int alertmanagerPort)
+    /// <summary>Starts Prometheus scraping <paramref name="collector"/> with <paramref name="metricsKey"/> as its bearer key (from a credentials file, as shipped).</summary>
+    public static async Task<PrometheusServer> StartAsync(TempFolder folder, Uri collector, int alertmanagerPort, string metricsKey)
     {
         var rules = Path.Combine(folder.Path, "prometheus", "rules");
         ShippedConfig.Rules(rules);
+        var keyFile = folder.Write(Path.Combine("prometheus", "metrics-key"), metricsKey);
         var config = folder.Write(
             Path.Combine("prometheus", "prometheus.yml"),
-            ShippedConfig.Prometheus(collector.Authority, string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{alertmanagerPort}"), rules));
+            ShippedConfig.Prometheus(collector.Authority, string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{alertmanagerPort}"), rules, keyFile));
         var port = FreePort.Next();
         var process = ToolProcess.Start(Tools.Prometheus, [
             "--config.file=" + config,

@@ -15,14 +15,16 @@ internal static partial class ShippedConfig
     public const string RulesGlob = "prometheus/rules/*.yml";
     public const string CollectorWebhook = "http://collector:5080/v1/alerts/alertmanager";
     public const string CredentialsFile = "credentials_file: /tmp/llmmeter/alertmanager-token";
+    public const string MetricsKeyFile = "/tmp/llmmeter/metrics-key";
 
     /// <summary>
-    /// prometheus.yml scraping and evaluating every second, with the given targets and rules folder. The demo
-    /// service's target becomes a loopback port nobody listens on (no demo runs in the tests).
+    /// prometheus.yml scraping and evaluating every second, with the given targets, rules folder and scrape key file.
+    /// The demo service's target becomes a loopback port nobody listens on (no demo runs in the tests).
     /// </summary>
-    public static string Prometheus(string collectorTarget, string alertmanagerTarget, string rulesFolder)
+    public static string Prometheus(string collectorTarget, string alertmanagerTarget, string rulesFolder, string metricsKeyFile)
     {
         var text = Repo.Read("prometheus.yml");
+        text = Replace(text, "credentials_file: " + MetricsKeyFile, "credentials_file: " + metricsKeyFile);
         text = Replace(text, "scrape_interval: 15s", "scrape_interval: 1s");
         text = Replace(text, "evaluation_interval: 15s", "evaluation_interval: 1s");
         text = Replace(text, CollectorTarget, $"\"{collectorTarget}\"");
