@@ -107,7 +107,7 @@ internal static class RecordParser
             {
                 reader.Read();
                 ReadElement(ref reader, text, index, parsed);
-                if (reader.Read())
+                if (HasMore(ref reader))
                 {
                     Unread(parsed, records);
                     Reject(parsed, index, text, null, "Unexpected content after the record.");
@@ -184,6 +184,18 @@ internal static class RecordParser
         }
 
         parsed.Add(record, Encoding.UTF8.GetString(source[start..(int)reader.BytesConsumed]), index);
+    }
+
+    private static bool HasMore(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.Read();
+        }
+        catch (JsonException)
+        {
+            return true; // Something that is not even JSON follows.
+        }
     }
 
     private static void Reject(ParsedBody parsed, int index, ReadOnlySpan<byte> json, string? field, string message) =>
