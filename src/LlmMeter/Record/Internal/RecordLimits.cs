@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace LlmMeter.Record.Internal;
 
 /// <summary>
@@ -56,12 +54,12 @@ internal static class RecordLimits
     /// <summary>Ends a string the library had to cut, so the cut is visible.</summary>
     public const char CutMarker = '\u2026';
 
-    // Unicode category Cc: C0 controls, DEL and C1 controls.
-    private static readonly SearchValues<char> s_control = SearchValues.Create(
-        string.Concat(Enumerable.Range(0, 0x20).Concat(Enumerable.Range(0x7F, 0x21)).Select(c => (char)c)));
-
-    /// <summary>True when <paramref name="value"/> has a control character (never allowed in a label-like string).</summary>
-    public static bool HasControlCharacters(ReadOnlySpan<char> value) => value.ContainsAny(s_control);
+    /// <summary>
+    /// True when <paramref name="value"/> has a control character (Unicode category Cc: C0 controls, DEL and C1
+    /// controls), never allowed in a label-like string. Two vectorised range scans.
+    /// </summary>
+    public static bool HasControlCharacters(ReadOnlySpan<char> value) =>
+        value.ContainsAnyInRange('\u0000', '\u001F') || value.ContainsAnyInRange('\u007F', '\u009F');
 
     /// <summary>True when <paramref name="value"/> is at most <paramref name="maxLength"/> characters without control characters.</summary>
     public static bool Fits(string value, int maxLength) => value.Length <= maxLength && !HasControlCharacters(value);
