@@ -163,7 +163,12 @@ internal sealed class CollectorProcess : IAsyncDisposable
 
     private async Task WaitUntilReadyAsync(Process process)
     {
-        using var probe = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
+        using var probe = new HttpClient
+        {
+            BaseAddress = BaseAddress,
+            Timeout = TimeSpan.FromSeconds(5),
+            DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", CollectorHost.ReadKey) },
+        };
         var started = Stopwatch.StartNew();
         while (true)
         {
@@ -174,7 +179,7 @@ internal sealed class CollectorProcess : IAsyncDisposable
 
             try
             {
-                // /metrics needs no key and only answers once the app (store migrated, budgets loaded) has started.
+                // /metrics only answers once the app (store migrated, budgets loaded) has started; with keys it needs one.
                 using var response = await probe.GetAsync(new Uri("metrics", UriKind.Relative));
                 if (response.IsSuccessStatusCode)
                 {

@@ -97,7 +97,10 @@ public sealed class ReconciliationTests
         var stored = await collector.Store.GetCallAsync(record.Id, CancellationToken.None);
         Assert.Equal(LlmCostSource.Estimated, stored!.CostSource);
         Assert.Equal(0.001m, stored.CostUsd);
-        Assert.Contains(collector.Logs.From<CostReconciler>(LogLevel.Information), l => l.Text.Contains("gave up", StringComparison.Ordinal) && l.Text.Contains(record.Id, StringComparison.Ordinal));
+        // The reconciler marks the record before it logs: wait for the line rather than race it.
+        await WaitFor.ConditionAsync(
+            () => collector.Logs.From<CostReconciler>(LogLevel.Information).Any(l => l.Text.Contains("gave up", StringComparison.Ordinal) && l.Text.Contains(record.Id, StringComparison.Ordinal)),
+            "the give-up log line");
 
         // Lookups stop: a later record is reconciled by further passes while the given-up one is not asked for again.
         var requestsAtGiveUp = openRouter.RequestsFor(record.Id).Count;
