@@ -1,4 +1,4 @@
-using System.Collections.Frozen;
+using LlmMeter.Record.Internal;
 
 namespace LlmMeter.Collector.Metrics;
 
@@ -16,15 +16,10 @@ internal static class RejectedFieldLabel
     public const string Body = "body";
 
     /// <summary>A field name outside the record's own.</summary>
-    public const string Other = "other";
+    public const string Other = RecordFields.Other;
 
-    // Maps to the constant names, so no request's string is kept by the metrics.
-    private static readonly FrozenDictionary<string, string> s_fields = LlmMeterJsonContext.Default.LlmCallRecord.Properties
-        .Select(p => p.Name)
-        .ToFrozenDictionary(name => name, name => name, StringComparer.Ordinal);
+    public static IEnumerable<string> Known => RecordFields.Names;
 
-    public static IEnumerable<string> Known => s_fields.Values;
-
-    public static string Of(string? field) =>
-        field is null ? None : s_fields.TryGetValue(field, out var known) ? known : Other;
+    // The record's field set and the label rule live in the library, shared with the exporter's counter.
+    public static string Of(string? field) => field is null ? None : RecordFields.Tag(field);
 }

@@ -1,4 +1,5 @@
 using LlmMeter.Internal;
+using LlmMeter.Record.Internal;
 using LlmMeter.Telemetry.Internal;
 using Microsoft.Extensions.Logging;
 

@@ -1,4 +1,4 @@
-using LlmMeter.Sink.Internal;
+using LlmMeter.Record.Internal;
 
 namespace LlmMeter.Tests.Sink.Internal;
 
