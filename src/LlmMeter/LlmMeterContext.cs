@@ -26,7 +26,7 @@ public static class LlmMeterContext
     public static IReadOnlyDictionary<string, string> CurrentTags => s_current.Value?.Tags ?? EmptyTags;
 
     /// <summary>Starts a scope; dispose it to restore the previous tags.</summary>
-    /// <exception cref="ArgumentException">A key or value is empty or longer than 128 characters.</exception>
+    /// <exception cref="ArgumentException">A key is empty, a key or value is longer than 128 characters or has a control character.</exception>
     public static IDisposable BeginScope(IReadOnlyDictionary<string, string> tags)
     {
         ArgumentNullException.ThrowIfNull(tags);

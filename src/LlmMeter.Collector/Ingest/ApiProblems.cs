@@ -14,7 +14,7 @@ internal static class ApiProblems
             detail: detail,
             extensions: new Dictionary<string, object?> { ["parameter"] = parameter });
 
-    /// <summary>400 for a refused ingest body; <c>index</c> (0-based record) and <c>field</c> (JSON name) when known.</summary>
+    /// <summary>400 for an ingest body that cannot be read as a whole; <c>index</c> (0-based record) and <c>field</c> (JSON name) when known.</summary>
     public static ProblemHttpResult BadRecord(RecordError error)
     {
         var extensions = new Dictionary<string, object?>();
@@ -26,11 +26,6 @@ internal static class ApiProblems
         if (error.Field is { } field)
         {
             extensions["field"] = field;
-        }
-
-        if (error.Line is { } line)
-        {
-            extensions["line"] = line;
         }
 
         var where = error.Index is { } i

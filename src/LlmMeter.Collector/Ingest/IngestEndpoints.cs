@@ -9,7 +9,10 @@ using Microsoft.Net.Http.Headers;
 
 namespace LlmMeter.Collector.Ingest;
 
-/// <summary><c>POST /v1/calls</c>: a JSON array or NDJSON of records, all stored or none.</summary>
+/// <summary>
+/// <c>POST /v1/calls</c>: a JSON array or NDJSON of records. Every valid record is stored and each invalid one is
+/// named in the answer's <c>rejected</c> (200); only a body that cannot be read as a whole is refused (400).
+/// </summary>
 internal static class IngestEndpoints
 {
     public static IEndpointRouteBuilder MapIngestEndpoints(this IEndpointRouteBuilder app)
@@ -17,9 +20,6 @@ internal static class IngestEndpoints
         app.MapPost("/v1/calls", IngestAsync).RequireKey(KeyScope.Ingest);
         return app;
     }
-
-    /// <summary>The response of an accepted request.</summary>
-    internal sealed record IngestResponse(int Accepted, int Duplicates);
 
     private static async Task<IResult> IngestAsync(
         HttpContext http,
@@ -57,36 +57,22 @@ internal static class IngestEndpoints
                 $"At most {limits.MaxRecordsPerRequest} records per request (Ingest:MaxRecordsPerRequest): split the batch."));
         }
 
-        var error = parsed.Error ?? Validate(parsed.Records, time.GetUtcNow());
-        if (error is not null)
+        if (parsed.Error is { } error)
         {
-            metrics.OnRejected(Math.Max(1, parsed.Error is null ? parsed.Records.Count : parsed.KnownCount ?? 1));
+            metrics.OnRejected(Math.Max(1, parsed.KnownCount ?? 1));
             return ApiProblems.BadRecord(error);
         }
 
+        parsed.RejectInvalid(time.GetUtcNow());
+        metrics.OnRejected(parsed.Rejected);
         if (parsed.Records.Count == 0)
         {
-            return TypedResults.Ok(new IngestResponse(0, 0));
+            return TypedResults.Ok(new IngestResponse(0, 0, parsed.Rejected));
         }
 
         var result = await store.InsertAsync(parsed.Records, parsed.WireJson, http.RequestAborted).ConfigureAwait(false);
         metrics.OnIngested(result);
-        return TypedResults.Ok(new IngestResponse(result.Accepted.Count, result.Duplicates));
-    }
-
-    /// <summary>Checks every record (see <see cref="RecordValidator"/>); the parser already gave absent tags their empty default.</summary>
-    private static RecordError? Validate(List<LlmCallRecord> records, DateTimeOffset now)
-    {
-        for (var i = 0; i < records.Count; i++)
-        {
-            var record = records[i];
-            if (RecordValidator.Validate(record, now) is var (field, message))
-            {
-                return new RecordError(i, field, message);
-            }
-        }
-
-        return null;
+        return TypedResults.Ok(new IngestResponse(result.Accepted.Count, result.Duplicates, parsed.Rejected));
     }
 
     private static IResult TooManyBytes(long max) =>

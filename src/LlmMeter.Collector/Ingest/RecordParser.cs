@@ -1,32 +1,17 @@
+using System.Runtime.ExceptionServices;
 using System.Text;
 using System.Text.Json;
+using LlmMeter.Record.Internal;
 
 namespace LlmMeter.Collector.Ingest;
 
-/// <summary>Why a body was refused: the record's 0-based index, its snake_case field and the NDJSON line, when known.</summary>
-internal sealed record RecordError(int? Index, string? Field, string Message, int? Line = null);
-
-/// <summary>The records of a body, or why it was refused.</summary>
-internal sealed class ParsedBody
-{
-    public List<LlmCallRecord> Records { get; } = [];
-
-    /// <summary>Each record's JSON text as received, same order: the store keeps it instead of serialising again.</summary>
-    public List<string> WireJson { get; } = [];
-
-    public RecordError? Error { get; set; }
-
-    /// <summary>More records than allowed; parsing stopped there.</summary>
-    public bool TooMany { get; set; }
-
-    /// <summary>How many records the refused body holds, when that can still be told (for the rejected counter).</summary>
-    public int? KnownCount { get; set; }
-}
-
 /// <summary>
 /// Reads records one by one from a buffered body (a JSON array or NDJSON), each with <see cref="FastRecordReader"/>
-/// or, when it gives up, with the wire-format metadata, so an error names the record's index and field, and a body
-/// over the record limit is refused without reading further.
+/// or, when it gives up, with the wire-format metadata. A record that is well-formed JSON but not a valid record
+/// (wrong type, missing property, not an object) is refused alone, named by index and field, and reading goes on;
+/// only a body that cannot be read as a whole (not JSON, not an array, broken or truncated) is refused entirely.
+/// In NDJSON each line stands alone, so a broken line is one refused record. A body over the record limit is
+/// refused without reading further.
 /// </summary>
 internal static class RecordParser
 {
@@ -54,9 +39,8 @@ internal static class RecordParser
             return parsed;
         }
 
-        while (true)
+        for (var index = 0; ; index++)
         {
-            var index = parsed.Records.Count;
             try
             {
                 if (!reader.Read())
@@ -77,10 +61,7 @@ internal static class RecordParser
                     break;
                 }
 
-                if (!ReadRecord(ref reader, body, index, parsed))
-                {
-                    break;
-                }
+                ReadElement(ref reader, body, index, parsed);
             }
             catch (JsonException ex)
             {
@@ -101,11 +82,10 @@ internal static class RecordParser
     {
         body = SkipBom(body);
         var parsed = new ParsedBody();
-        var line = 0;
+        var index = 0;
         var rest = body;
         while (!rest.IsEmpty)
         {
-            line++;
             var newline = rest.IndexOf((byte)'\n');
             var text = newline < 0 ? rest : rest[..newline];
             rest = newline < 0 ? [] : rest[(newline + 1)..];
@@ -115,7 +95,6 @@ internal static class RecordParser
                 continue;
             }
 
-            var index = parsed.Records.Count;
             if (index >= maxRecords)
             {
                 parsed.TooMany = true;
@@ -123,55 +102,155 @@ internal static class RecordParser
             }
 
             var reader = new Utf8JsonReader(text, s_readerOptions);
+            var records = parsed.Records.Count;
             try
             {
                 reader.Read();
-                if (!ReadRecord(ref reader, text, index, parsed) || reader.Read())
+                ReadElement(ref reader, text, index, parsed);
+                if (HasMore(ref reader))
                 {
-                    parsed.Error ??= new RecordError(index, null, "Unexpected content after the record.");
+                    Unread(parsed, records);
+                    Reject(parsed, index, text, null, "Unexpected content after the record.");
                 }
             }
             catch (JsonException ex)
             {
-                parsed.Error = FromException(ex, index, withLine: false);
+                // The line is not JSON, or its record is broken: that record alone is refused.
+                Unread(parsed, records);
+                if (parsed.Rejected.Count == 0 || parsed.Rejected[^1].Index != index)
+                {
+                    var error = FromException(ex, index, withLine: false);
+                    Reject(parsed, index, text, error.Field, error.Message);
+                }
             }
 
-            if (parsed.Error is not null)
-            {
-                parsed.Error = parsed.Error with { Line = line };
-                parsed.KnownCount = index + CountNonBlankLines(rest) + 1;
-                return parsed;
-            }
+            index++;
         }
 
         return parsed;
     }
 
-    /// <summary>Reads the record at the reader's current token (which must start an object).</summary>
-    private static bool ReadRecord(ref Utf8JsonReader reader, ReadOnlySpan<byte> source, int index, ParsedBody parsed)
+    /// <summary>
+    /// Reads the element at the reader's current token, leaving the reader on its last token: a record is added to
+    /// <paramref name="parsed"/>, a well-formed element that is not a valid record is refused. Throws
+    /// <see cref="JsonException"/> only when the element is not well-formed JSON (the body cannot be read on).
+    /// </summary>
+    private static void ReadElement(ref Utf8JsonReader reader, ReadOnlySpan<byte> source, int index, ParsedBody parsed)
     {
+        var start = (int)reader.TokenStartIndex;
         if (reader.TokenType != JsonTokenType.StartObject)
         {
-            parsed.Error = new RecordError(index, null, $"A record must be a JSON object (got {reader.TokenType}).");
-            return false;
+            var token = reader.TokenType;
+            reader.Skip();
+            Reject(parsed, index, source[start..(int)reader.BytesConsumed], null, $"A record must be a JSON object (got {token}).");
+            return;
         }
 
-        var start = (int)reader.TokenStartIndex;
         // The usual record takes the fast path; the serializer reads the rest and words the errors.
-        if (!FastRecordReader.TryRead(ref reader, out var record))
+        if (FastRecordReader.TryRead(ref reader, out var record))
+        {
+            parsed.Add(record, Encoding.UTF8.GetString(source[start..(int)reader.BytesConsumed]), index);
+            return;
+        }
+
+        var before = reader;
+        try
         {
             record = JsonSerializer.Deserialize(ref reader, LlmMeterJsonContext.Default.LlmCallRecord)!;
-
-            // Absent or null tags: the record's own default, as the fast path gives.
-            if (record.Tags is null)
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or NotSupportedException or ArgumentException)
+        {
+            // A well-formed record the serializer refuses (or a string it cannot decode: invalid UTF-8, a lone
+            // surrogate escape) is skipped; a broken one cannot be, and then its own error refuses the body.
+            reader = before;
+            try
             {
-                record = record with { Tags = LlmMeterContext.EmptyTags };
+                reader.Skip();
             }
+            catch (JsonException) when (ex is JsonException serializerError)
+            {
+                ExceptionDispatchInfo.Throw(serializerError);
+            }
+
+            var (field, message) = ex is JsonException json ? Explain(json) : (null, "A string is not valid UTF-8 or UTF-16 text.");
+            Reject(parsed, index, source[start..(int)reader.BytesConsumed], field, message);
+            return;
         }
 
-        parsed.Records.Add(record);
-        parsed.WireJson.Add(Encoding.UTF8.GetString(source[start..(int)reader.BytesConsumed]));
-        return true;
+        // Absent or null tags: the record's own default, as the fast path gives.
+        if (record.Tags is null)
+        {
+            record = record with { Tags = LlmMeterContext.EmptyTags };
+        }
+
+        parsed.Add(record, Encoding.UTF8.GetString(source[start..(int)reader.BytesConsumed]), index);
+    }
+
+    private static bool HasMore(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.Read();
+        }
+        catch (JsonException)
+        {
+            return true; // Something that is not even JSON follows.
+        }
+    }
+
+    private static void Reject(ParsedBody parsed, int index, ReadOnlySpan<byte> json, string? field, string message) =>
+        parsed.Rejected.Add(new RejectedRecord(index, IdOf(json), field, message));
+
+    /// <summary>Takes back a record read from an NDJSON line that then turned out to have more on it.</summary>
+    private static void Unread(ParsedBody parsed, int count)
+    {
+        if (parsed.Records.Count > count)
+        {
+            parsed.Records.RemoveAt(count);
+            parsed.WireJson.RemoveAt(count);
+            parsed.Indexes.RemoveAt(count);
+        }
+    }
+
+    /// <summary>
+    /// The top-level <c>id</c> of a refused record's JSON (the last one, as the serializer reads duplicates), as far
+    /// as it can be read, when it is itself a valid id; else null.
+    /// </summary>
+    internal static string? IdOf(ReadOnlySpan<byte> json)
+    {
+        string? id = null;
+        try
+        {
+            var reader = new Utf8JsonReader(json, s_readerOptions);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return null;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isId = reader.ValueTextEquals("id"u8);
+                if (!reader.Read())
+                {
+                    break;
+                }
+
+                if (isId && reader.TokenType == JsonTokenType.String)
+                {
+                    id = reader.GetString();
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            // Read as far as it goes: an id seen before the break still names the record.
+        }
+
+        return id is { Length: > 0 and <= RecordLimits.MaxIdLength } && !RecordLimits.HasControlCharacters(id) ? id : null;
     }
 
     private static RecordError? CheckNothingAfterArray(ref Utf8JsonReader reader)
@@ -190,6 +269,12 @@ internal static class RecordParser
         ex.Message.Contains(MissingRequired, StringComparison.Ordinal)
             ? new(index, FieldOf(ex), "is required and missing.")
             : new(index, FieldOf(ex), Describe(ex, withLine));
+
+    /// <summary>The field and message of a record the serializer refused (positions are within the record).</summary>
+    private static (string? Field, string Message) Explain(JsonException ex) =>
+        ex.Message.Contains(MissingRequired, StringComparison.Ordinal)
+            ? (FieldOf(ex), "is required and missing.")
+            : (FieldOf(ex), Describe(ex, withLine: false));
 
     /// <summary>
     /// The top-level snake_case property an error is about: the first segment of <see cref="JsonException.Path"/>
@@ -273,21 +358,6 @@ internal static class RecordParser
         {
             return null;
         }
-    }
-
-    private static int CountNonBlankLines(ReadOnlySpan<byte> rest)
-    {
-        var count = 0;
-        foreach (var range in rest.Split((byte)'\n'))
-        {
-            var text = rest[range];
-            if (!text[Ascii.Trim(text)].IsEmpty)
-            {
-                count++;
-            }
-        }
-
-        return count;
     }
 
     private static ReadOnlySpan<byte> SkipBom(ReadOnlySpan<byte> body) =>

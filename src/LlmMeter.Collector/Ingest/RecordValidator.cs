@@ -1,87 +1,83 @@
-using LlmMeter.Collector.Store;
+using System.Globalization;
+using LlmMeter.Record.Internal;
+using static LlmMeter.Record.Internal.RecordLimits;
 
 namespace LlmMeter.Collector.Ingest;
 
 /// <summary>
-/// Semantic checks on a deserialised record; the first failure refuses the whole request.
+/// Semantic checks on a deserialised record, against the bounds in <see cref="RecordLimits"/> (shared with the
+/// library, whose records always pass). A failing record is refused alone; the others of its request are stored.
 /// <list type="bullet">
-/// <item><c>id</c>: not empty, at most 256 characters, no control characters.</item>
-/// <item><c>app</c>: not empty, at most 200 characters. <c>endpoint</c>: not empty, at most 100 characters.</item>
-/// <item><c>tags</c>: at most 64 entries; keys not empty and at most 100 characters, values not null and at most 500 (null <c>tags</c> means none).</item>
-/// <item><c>started_at</c>: set (not 0001-01-01) and not more than one day after now (the injected clock).</item>
-/// <item><c>latency_ms</c>, <c>headers_ms</c>, <c>ttft_ms</c>: finite and ≥ 0.</item>
-/// <item>Token counts (<c>input_tokens</c>, <c>cached_input_tokens</c>, <c>cache_write_tokens</c>, <c>output_tokens</c>, <c>reasoning_tokens</c>), <c>attempts</c>, <c>fallback_index</c> and <c>cost_usd</c>: ≥ 0; <c>cost_usd</c> at most <see cref="StoreLimits.MaxCostUsd"/>.</item>
-/// <item><c>status_code</c>: 100 to 599 when present.</item>
-/// <item>Lists (<c>fallback_models</c>, <c>requested_providers</c>, <c>warnings</c>) hold no nulls; <c>routing</c> has a <c>rule_id</c> and an <c>action</c>.</item>
+/// <item>Label-like strings (<c>id</c>, <c>app</c>, <c>endpoint</c>, tag keys and values, models, providers,
+/// <c>finish_reason</c>, <c>routing</c> fields, list entries, warnings): bounded length, no control characters.</item>
+/// <item><c>started_at</c>: from <see cref="RecordLimits.MinStartedAt"/> to one day after now (the injected clock).</item>
+/// <item>Durations finite and 0 to 7 days; token counts 0 to a billion; <c>cost_usd</c> 0 to 10,000;
+/// <c>attempts</c>, <c>fallback_index</c> 0 to 1,000; <c>status_code</c> 100 to 599.</item>
 /// </list>
 /// Enum fields (<c>outcome</c>, <c>error_type</c>, <c>cost_source</c>) only accept their snake_case names, which the deserialiser enforces.
 /// </summary>
 internal static class RecordValidator
 {
-    public const int MaxIdLength = 256;
-    public const int MaxAppLength = 200;
-    public const int MaxEndpointLength = 100;
-    public const int MaxTags = 64;
-    public const int MaxTagKeyLength = 100;
-    public const int MaxTagValueLength = 500;
-    public static readonly TimeSpan MaxClockSkew = TimeSpan.FromDays(1);
-
     /// <summary>Null when the record is valid, else the offending field (snake_case) and why.</summary>
     public static (string Field, string Message)? Validate(LlmCallRecord record, DateTimeOffset now)
     {
         // The deserialiser lets JSON null through into non-nullable references: check for it here.
-        if (string.IsNullOrEmpty(record.Id) || record.Id.Length > MaxIdLength || record.Id.Any(char.IsControl))
-        {
-            return ("id", $"must be a non-empty string of at most {MaxIdLength} characters without control characters.");
-        }
+        return Required("id", record.Id, MaxIdLength)
+            ?? Required("app", record.App, MaxAppLength)
+            ?? Required("endpoint", record.Endpoint, MaxEndpointLength)
+            ?? CheckTags(record.Tags)
+            ?? CheckStartedAt(record.StartedAt, now)
+            ?? Optional("requested_model", record.RequestedModel, MaxModelLength)
+            ?? Optional("served_model", record.ServedModel, MaxModelLength)
+            ?? Optional("provider", record.Provider, MaxProviderLength)
+            ?? Optional("finish_reason", record.FinishReason, MaxFinishReasonLength)
+            ?? CheckList("fallback_models", record.FallbackModels, MaxListEntries, MaxModelLength)
+            ?? CheckList("requested_providers", record.RequestedProviders, MaxListEntries, MaxProviderLength)
+            ?? CheckList("warnings", record.Warnings, MaxWarnings, MaxWarningLength)
+            ?? CheckRouting(record.Routing)
+            ?? CheckDuration("latency_ms", record.LatencyMs)
+            ?? CheckDuration("headers_ms", record.HeadersMs)
+            ?? CheckDuration("ttft_ms", record.TtftMs)
+            ?? CheckCount("input_tokens", record.InputTokens, MaxTokens)
+            ?? CheckCount("cached_input_tokens", record.CachedInputTokens, MaxTokens)
+            ?? CheckCount("cache_write_tokens", record.CacheWriteTokens, MaxTokens)
+            ?? CheckCount("output_tokens", record.OutputTokens, MaxTokens)
+            ?? CheckCount("reasoning_tokens", record.ReasoningTokens, MaxTokens)
+            ?? CheckCount("attempts", record.Attempts, MaxAttempts)
+            ?? CheckCount("fallback_index", record.FallbackIndex, MaxAttempts)
+            ?? CheckCost(record.CostUsd)
+            ?? CheckStatusCode(record.StatusCode);
+    }
 
-        if (string.IsNullOrEmpty(record.App) || record.App.Length > MaxAppLength)
-        {
-            return ("app", $"must be a non-empty string of at most {MaxAppLength} characters.");
-        }
+    private static (string, string)? Required(string field, string? value, int maxLength) =>
+        string.IsNullOrEmpty(value)
+            ? (field, Invariant($"must be a non-empty string of at most {maxLength} characters."))
+            : Optional(field, value, maxLength);
 
-        if (string.IsNullOrEmpty(record.Endpoint) || record.Endpoint.Length > MaxEndpointLength)
-        {
-            return ("endpoint", $"must be a non-empty string of at most {MaxEndpointLength} characters.");
-        }
+    private static (string, string)? Optional(string field, string? value, int maxLength) =>
+        value is null ? null
+        : value.Length > maxLength ? (field, Invariant($"must be at most {maxLength} characters."))
+        : HasControlCharacters(value) ? (field, "must not contain control characters.")
+        : null;
 
-        if (CheckTags(record.Tags) is { } tagError)
-        {
-            return ("tags", tagError);
-        }
-
-        if (record.StartedAt == default)
+    private static (string, string)? CheckStartedAt(DateTimeOffset startedAt, DateTimeOffset now)
+    {
+        if (startedAt == default)
         {
             return ("started_at", "must be set.");
         }
 
-        if (record.StartedAt > now + MaxClockSkew)
+        if (startedAt < MinStartedAt)
         {
-            return ("started_at", $"is more than one day in the future ({record.StartedAt:O} after now {now:O}).");
+            return ("started_at", Invariant($"must not be before {MinStartedAt:yyyy-MM-dd'T'HH:mm:ss'Z'}."));
         }
 
-        return CheckDuration("latency_ms", record.LatencyMs)
-            ?? CheckDuration("headers_ms", record.HeadersMs)
-            ?? CheckDuration("ttft_ms", record.TtftMs)
-            ?? CheckCount("input_tokens", record.InputTokens)
-            ?? CheckCount("cached_input_tokens", record.CachedInputTokens)
-            ?? CheckCount("cache_write_tokens", record.CacheWriteTokens)
-            ?? CheckCount("output_tokens", record.OutputTokens)
-            ?? CheckCount("reasoning_tokens", record.ReasoningTokens)
-            ?? CheckCount("attempts", record.Attempts)
-            ?? CheckCount("fallback_index", record.FallbackIndex)
-            ?? (record.CostUsd < 0 ? ("cost_usd", "must be >= 0.") : ((string, string)?)null)
-            ?? (record.CostUsd > StoreLimits.MaxCostUsd ? ("cost_usd", $"must be at most {StoreLimits.MaxCostUsd} USD for one call.") : ((string, string)?)null)
-            ?? (record.StatusCode is < 100 or > 599 ? ("status_code", "must be between 100 and 599.") : ((string, string)?)null)
-            ?? CheckList("fallback_models", record.FallbackModels)
-            ?? CheckList("requested_providers", record.RequestedProviders)
-            ?? CheckList("warnings", record.Warnings)
-            ?? (record.Routing is { } routing && (string.IsNullOrEmpty(routing.RuleId) || string.IsNullOrEmpty(routing.Action))
-                ? ("routing", "must have a rule_id and an action.")
-                : null);
+        return startedAt > now + MaxClockSkew
+            ? ("started_at", Invariant($"is more than one day in the future ({startedAt:O} after now {now:O})."))
+            : null;
     }
 
-    private static string? CheckTags(IReadOnlyDictionary<string, string>? tags)
+    private static (string, string)? CheckTags(IReadOnlyDictionary<string, string>? tags)
     {
         if (tags is null)
         {
@@ -90,31 +86,87 @@ internal static class RecordValidator
 
         if (tags.Count > MaxTags)
         {
-            return $"must have at most {MaxTags} entries (got {tags.Count}).";
+            return ("tags", Invariant($"must have at most {MaxTags} entries (got {tags.Count})."));
         }
 
         foreach (var (key, value) in tags)
         {
-            if (key.Length is 0 or > MaxTagKeyLength)
+            if (key.Length is 0 or > MaxTagKeyLength || HasControlCharacters(key))
             {
-                return $"keys must be 1 to {MaxTagKeyLength} characters long.";
+                return ("tags", Invariant($"keys must be 1 to {MaxTagKeyLength} characters long, without control characters."));
             }
 
-            if (value is null || value.Length > MaxTagValueLength)
+            if (value is null || value.Length > MaxTagValueLength || HasControlCharacters(value))
             {
-                return $"the value of '{key}' must be a string of at most {MaxTagValueLength} characters.";
+                return ("tags", Invariant($"the value of '{key}' must be a string of at most {MaxTagValueLength} characters without control characters."));
             }
         }
 
         return null;
     }
 
+    private static (string, string)? CheckList(string field, IReadOnlyList<string>? values, int maxEntries, int maxLength)
+    {
+        if (values is null)
+        {
+            return null;
+        }
+
+        if (values.Count > maxEntries)
+        {
+            return (field, Invariant($"must have at most {maxEntries} entries (got {values.Count})."));
+        }
+
+        for (var i = 0; i < values.Count; i++)
+        {
+            if (values[i] is not { } value)
+            {
+                return (field, "must not contain null.");
+            }
+
+            if (!Fits(value, maxLength))
+            {
+                return (field, Invariant($"entries must be at most {maxLength} characters without control characters (entry {i})."));
+            }
+        }
+
+        return null;
+    }
+
+    private static (string, string)? CheckRouting(LlmRoutingInfo? routing)
+    {
+        if (routing is null)
+        {
+            return null;
+        }
+
+        if (string.IsNullOrEmpty(routing.RuleId) || string.IsNullOrEmpty(routing.Action))
+        {
+            return ("routing", "must have a rule_id and an action.");
+        }
+
+        return Optional("routing", routing.RuleId, MaxRuleIdLength) is not null
+            ? ("routing", Invariant($"rule_id must be at most {MaxRuleIdLength} characters without control characters."))
+            : Optional("routing", routing.Action, MaxActionLength) is not null
+            ? ("routing", Invariant($"action must be at most {MaxActionLength} characters without control characters."))
+            : Optional("routing", routing.OriginalModel, MaxModelLength) is not null
+            ? ("routing", Invariant($"original_model must be at most {MaxModelLength} characters without control characters."))
+            : null;
+    }
+
     private static (string, string)? CheckDuration(string field, double? value) =>
-        value is { } ms && (!double.IsFinite(ms) || ms < 0) ? (field, "must be a finite number >= 0.") : null;
+        value is { } ms && !(ms is >= 0 and <= MaxDurationMs)
+            ? (field, Invariant($"must be a finite number of milliseconds from 0 to {MaxDurationMs} (7 days)."))
+            : null;
 
-    private static (string, string)? CheckCount(string field, long? value) =>
-        value < 0 ? (field, "must be >= 0.") : null;
+    private static (string, string)? CheckCount(string field, long? value, long max) =>
+        value is < 0 || value > max ? (field, Invariant($"must be between 0 and {max}.")) : null;
 
-    private static (string, string)? CheckList(string field, IReadOnlyList<string>? values) =>
-        values is not null && values.Any(v => v is null) ? (field, "must not contain null.") : null;
+    private static (string, string)? CheckCost(decimal? value) =>
+        value is < 0m or > MaxCostUsd ? ("cost_usd", Invariant($"must be between 0 and {MaxCostUsd} USD for one call.")) : null;
+
+    private static (string, string)? CheckStatusCode(int? value) =>
+        value is < MinStatusCode or > MaxStatusCode ? ("status_code", Invariant($"must be between {MinStatusCode} and {MaxStatusCode}.")) : null;
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

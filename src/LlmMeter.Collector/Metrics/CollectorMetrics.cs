@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using LlmMeter.Collector.Hosting;
+using LlmMeter.Collector.Ingest;
 using LlmMeter.Collector.Store;
 using Microsoft.Extensions.Options;
 
@@ -14,11 +15,12 @@ namespace LlmMeter.Collector.Metrics;
 /// Exposed as <c>llmmeter_requests_total{app,team,model,provider,outcome,fallback}</c>,
 /// <c>llmmeter_spend_usd_total{app,team,model,provider}</c>, <c>llmmeter_tokens_total{app,team,model,type}</c>,
 /// <c>llmmeter_request_duration_seconds</c> and <c>llmmeter_time_to_first_token_seconds</c> <c>{app,model}</c>,
-/// <c>llmmeter_fallbacks_total{app,requested_model,served_model}</c> and <c>llmmeter_ingest_records_total{result}</c>.
+/// <c>llmmeter_fallbacks_total{app,requested_model,served_model}</c>, <c>llmmeter_ingest_records_total{result}</c>
+/// and <c>llmmeter_ingest_rejections_total{field}</c> (see <see cref="RejectedFieldLabel"/>).
 /// Label values: <c>model</c> is the served model, else the requested one; <c>team</c> is the record's
 /// <c>team</c> tag, or <c>none</c> when the record has no (or an empty) team tag; a missing model or provider is
 /// <c>unknown</c>. Each label keeps at most <c>Metrics:MaxLabelValues</c> distinct values, later ones become
-/// <c>other</c>. Token types: <c>input</c> (cached included), <c>cached_input</c>, <c>output</c> (reasoning
+/// <c>other</c>, and is cut to <see cref="BoundedLabel.MaxLength"/> characters. Token types: <c>input</c> (cached included), <c>cached_input</c>, <c>output</c> (reasoning
 /// included), <c>reasoning</c>.
 /// </remarks>
 internal sealed class CollectorMetrics
@@ -38,6 +40,7 @@ internal sealed class CollectorMetrics
     private readonly Histogram<double> _duration;
     private readonly Histogram<double> _timeToFirstToken;
     private readonly Counter<long> _fallbacks;
+    private readonly Counter<long> _rejections;
 
     private readonly BoundedLabel _app;
     private readonly BoundedLabel _team;
@@ -79,6 +82,10 @@ internal sealed class CollectorMetrics
             tags: null,
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LlmMeter.Telemetry.Internal.LlmMeterMetrics.DurationBuckets });
         _fallbacks = meter.CreateCounter<long>("llmmeter.fallbacks", "{request}", "Ingested LLM calls served by another model than the requested one.");
+        _rejections = meter.CreateCounter<long>(
+            "llmmeter.ingest.rejections",
+            "{record}",
+            "Records refused by POST /v1/calls, by the field at fault (none: not a record; body: the whole request was refused).");
         // Observed, so all three results are exported (as 0) from the first scrape on.
         meter.CreateObservableCounter(
             "llmmeter.ingest.records",
@@ -145,12 +152,29 @@ internal sealed class CollectorMetrics
         }
     }
 
-    /// <summary>Counts records refused by validation (a whole request is refused when one record is bad).</summary>
+    /// <summary>Counts the records of a body refused as a whole (400).</summary>
     public void OnRejected(int count)
     {
         if (count > 0)
         {
             Interlocked.Add(ref _rejected, count);
+            _rejections.Add(count, new KeyValuePair<string, object?>("field", RejectedFieldLabel.Body));
+        }
+    }
+
+    /// <summary>Counts records refused one by one in an otherwise accepted request, by field.</summary>
+    public void OnRejected(IReadOnlyList<RejectedRecord> rejected)
+    {
+        ArgumentNullException.ThrowIfNull(rejected);
+        if (rejected.Count == 0)
+        {
+            return;
+        }
+
+        Interlocked.Add(ref _rejected, rejected.Count);
+        foreach (var group in rejected.GroupBy(r => RejectedFieldLabel.Of(r.Field), StringComparer.Ordinal))
+        {
+            _rejections.Add(group.Count(), new KeyValuePair<string, object?>("field", group.Key));
         }
     }
 

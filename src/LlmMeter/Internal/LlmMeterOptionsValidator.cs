@@ -31,7 +31,7 @@ internal sealed class LlmMeterOptionsValidator : IValidateOptions<LlmMeterOption
         {
             if (!TagRules.IsValid(key, value))
             {
-                failures.Add($"LlmMeterOptions.DefaultTags['{key}'] is invalid: keys must be non-empty and keys and values at most {TagRules.MaxLength} characters.");
+                failures.Add($"LlmMeterOptions.DefaultTags['{key}'] is invalid: {TagRules.Rule}.");
             }
         }
 

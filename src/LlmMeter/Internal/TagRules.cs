@@ -1,20 +1,32 @@
+using LlmMeter.Record.Internal;
+
 namespace LlmMeter.Internal;
 
-/// <summary>Limits on tag keys and values, shared by options, scopes and the tag header.</summary>
+/// <summary>
+/// Limits on tag keys and values, shared by options, scopes and the tag header: within the record's
+/// (<see cref="RecordLimits"/>; values are held shorter here), so the collector never refuses a record for its tags.
+/// The count of tags is bounded when the record is built.
+/// </summary>
 internal static class TagRules
 {
-    public const int MaxLength = 128;
+    /// <summary>The longest key or value (keys: <see cref="RecordLimits.MaxTagKeyLength"/>); also the longest <c>App</c>.</summary>
+    public const int MaxLength = RecordLimits.MaxTagKeyLength;
+
     public const string HeaderName = "X-LlmMeter-Tags";
 
+    /// <summary>The rule in words, for error messages.</summary>
+    public static readonly string Rule =
+        $"keys must be non-empty, keys and values at most {MaxLength} characters, without control characters";
+
     public static bool IsValid(string? key, string? value) =>
-        !string.IsNullOrWhiteSpace(key) && key.Length <= MaxLength && value is not null && value.Length <= MaxLength;
+        !string.IsNullOrWhiteSpace(key) && key.Length <= MaxLength && value is not null && value.Length <= MaxLength
+        && !RecordLimits.HasControlCharacters(key) && !RecordLimits.HasControlCharacters(value);
 
     public static void ThrowIfInvalid(string? key, string? value)
     {
         if (!IsValid(key, value))
         {
-            throw new ArgumentException(
-                $"LlmMeter tag '{key}' is invalid: keys must be non-empty and keys and values at most {MaxLength} characters.");
+            throw new ArgumentException($"LlmMeter tag '{key}' is invalid: {Rule}.");
         }
     }
 

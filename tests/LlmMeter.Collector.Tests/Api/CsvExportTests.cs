@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text;
+using LlmMeter.Collector.Store;
 using LlmMeter.Collector.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace LlmMeter.Collector.Tests.Api;
 
@@ -23,7 +25,9 @@ public sealed class CsvExportTests
             Records.Call(id: "gen-\"3\"", startedAt: s_at.AddSeconds(2), app: "-2+3", team: "line\nbreak"),
             Records.Call(id: "gen-4", startedAt: s_at.AddSeconds(1), app: "\tTabbed", team: "plain", cost: null, outcome: LlmCallOutcome.HttpError),
         ];
-        await Api.IngestAsync(host.Client(CollectorHost.IngestKey), records);
+        // Straight into the store: ingest now refuses control characters (the tab, the line break), which records
+        // stored before that rule may still hold.
+        await host.Services.GetRequiredService<ICallStore>().InsertAsync(records, CancellationToken.None);
         using var read = host.Client(CollectorHost.ReadKey);
 
         using var response = await read.GetAsync("v1/export.csv?from=2026-11-27&to=2026-11-28", HttpCompletionOption.ResponseHeadersRead);

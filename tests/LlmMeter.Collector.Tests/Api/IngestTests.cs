@@ -69,19 +69,30 @@ public sealed class IngestTests
     }
 
     [Fact]
-    public async Task Post_NdjsonWithBadLine_NamesIndexFieldAndLine()
+    public async Task Post_NdjsonWithBadLines_StoresTheGoodOnesAndNamesEachBadLine()
     {
         await using var host = await CollectorHost.StartAsync();
         using var client = host.Client(CollectorHost.IngestKey);
-        var lines = new[] { LlmMeterJson.Serialize(Records.Call()), string.Empty, LlmMeterJson.Serialize(Records.Call()).Replace("\"latency_ms\":950.75", "\"latency_ms\":\"slow\"", StringComparison.Ordinal) };
+        var (first, slow, last) = (Records.Call(), Records.Call(), Records.Call());
+        var lines = new[]
+        {
+            LlmMeterJson.Serialize(first),
+            string.Empty,
+            LlmMeterJson.Serialize(slow).Replace("\"latency_ms\":950.75", "\"latency_ms\":\"slow\"", StringComparison.Ordinal),
+            "{\"id\":\"gen-cut\",\"started_at\":",
+            LlmMeterJson.Serialize(last),
+        };
 
         using var response = await client.PostAsync("v1/calls", new StringContent(string.Join('\n', lines), Encoding.UTF8, "application/x-ndjson"));
 
-        var problem = await Api.ProblemAsync(response, HttpStatusCode.BadRequest);
-        Assert.Equal(1, problem.GetProperty("index").GetInt32());
-        Assert.Equal("latency_ms", problem.GetProperty("field").GetString());
-        Assert.Equal(3, problem.GetProperty("line").GetInt32());
-        Assert.Empty(await Api.AllCallsAsync(host.Client(CollectorHost.ReadKey)));
+        var answer = await Api.ReadJsonAsync(response, HttpStatusCode.OK);
+        Assert.Equal(2, answer.GetProperty("accepted").GetInt32());
+        var rejected = answer.GetProperty("rejected").EnumerateArray().ToList();
+        Assert.Equal(
+            [(1, slow.Id, "latency_ms"), (2, "gen-cut", null)],
+            rejected.Select(r => (r.GetProperty("index").GetInt32(), r.GetProperty("id").GetString(), r.GetProperty("field").GetString())));
+        var stored = await Api.AllCallsAsync(host.Client(CollectorHost.ReadKey));
+        Assert.Equal(new[] { first.Id, last.Id }.Order(StringComparer.Ordinal), stored.Select(c => c.GetProperty("id").GetString()!).Order(StringComparer.Ordinal));
     }
 
     [Theory]

@@ -137,7 +137,7 @@ public sealed class CollectorMetricsTests
     }
 
     [Fact]
-    public async Task PostCalls_InvalidRecord_CountsRejectedAndNothingElse()
+    public async Task PostCalls_InvalidRecord_CountsRejectedByFieldAndNothingElse()
     {
         await using var host = await CollectorHost.StartAsync();
         using var client = host.Client(CollectorHost.IngestKey);
@@ -146,9 +146,10 @@ public sealed class CollectorMetricsTests
         using var content = new StringContent("[" + bad + "]", Encoding.UTF8, "application/json");
         using var response = await client.PostAsync(new Uri("v1/calls", UriKind.Relative), content);
 
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var scrape = await PrometheusText.ScrapeAsync(host);
         Assert.Equal(1, scrape.Value(IngestRecords, ("result", "rejected")));
+        Assert.Equal(1, scrape.Value("llmmeter_ingest_rejections_total", ("field", "app")));
         Assert.Equal(0, scrape.Value(IngestRecords, ("result", "accepted")));
         Assert.Empty(scrape.Named(Requests));
     }
@@ -172,6 +173,26 @@ public sealed class CollectorMetricsTests
         // "a" came back after the limit was reached: still its own value.
         Assert.Equal(2, scrape.Value(Requests, ("app", "app-a"), ("team", "team-a"), ("provider", "P0")) + scrape.Value(Requests, ("app", "app-a"), ("provider", "other")));
         Assert.Equal(2, scrape.Named(Requests).Where(s => s.Has(("app", "other"))).Sum(s => s.Value));
+    }
+
+    [Fact]
+    public async Task OnIngested_MegabyteLabelValuesStored_ScrapeStaysSmallWithCutValues()
+    {
+        // Validation refuses such records; this is the defence behind it (a record stored by an older collector).
+        await using var host = await CollectorHost.StartAsync();
+        var metrics = host.Services.GetRequiredService<CollectorMetrics>();
+        var huge = new string('m', 1024 * 1024);
+        var records = Enumerable.Range(0, 5)
+            .Select(i => Records.Call(app: huge + i, model: huge + i, team: huge + i, provider: huge + i, servedModel: huge + "s" + i, fallback: true))
+            .ToList();
+
+        metrics.OnIngested(new IngestResult(records, Duplicates: 0));
+        var scrape = await PrometheusText.ScrapeAsync(host);
+
+        Assert.True(scrape.Text.Length < 200_000, $"scrape is {scrape.Text.Length} characters");
+        var longest = scrape.Samples.SelectMany(s => s.Labels.Values).Max(v => v.Length);
+        Assert.Equal(BoundedLabel.MaxLength, longest);
+        Assert.Contains(scrape.Named(Requests), s => s.Labels["model"].EndsWith('\u2026'));
     }
 
     [Fact]

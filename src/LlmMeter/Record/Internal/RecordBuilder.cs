@@ -14,10 +14,15 @@ internal static class RecordBuilder
         var (outcome, errorType) = Classify(call, reason, exception);
         var (fallbackUsed, fallbackIndex) = FallbackDetector.Detect(requested, request.Models, facts.Model, facts);
 
-        long? input = facts.PromptTokens, output = facts.CompletionTokens;
+        // Counts out of range are dropped first, so an estimate never multiplies an absurd one.
+        var warnings = call.Warnings;
+        var input = RecordFitter.Count(facts.PromptTokens, RecordLimits.MaxTokens, "input_tokens", ref warnings);
+        var output = RecordFitter.Count(facts.CompletionTokens, RecordLimits.MaxTokens, "output_tokens", ref warnings);
+        var cached = RecordFitter.Count(facts.CachedTokens, RecordLimits.MaxTokens, "cached_input_tokens", ref warnings);
+        var cacheWrite = RecordFitter.Count(facts.CacheWriteTokens, RecordLimits.MaxTokens, "cache_write_tokens", ref warnings);
+        var reasoning = RecordFitter.Count(facts.ReasoningTokens, RecordLimits.MaxTokens, "reasoning_tokens", ref warnings);
         decimal? cost = null;
         var costSource = LlmCostSource.None;
-        var warnings = call.Warnings;
         if (facts.Cost is { } reported)
         {
             cost = reported;
@@ -25,17 +30,17 @@ internal static class RecordBuilder
         }
         else if (facts.HasUsage && !IsErrorFinish(facts))
         {
-            cost = Estimate(call, input ?? 0, facts.CachedTokens ?? 0, facts.CacheWriteTokens ?? 0, output ?? 0, facts.ReasoningTokens ?? 0);
+            cost = Estimate(call, input ?? 0, cached ?? 0, cacheWrite ?? 0, output ?? 0, reasoning ?? 0);
             costSource = cost is null ? LlmCostSource.None : LlmCostSource.Estimated;
         }
         else if (call.IsEventStream && outcome is LlmCallOutcome.Aborted or LlmCallOutcome.NetworkError && call.StatusCode is >= 200 and < 300)
         {
             // Providers may bill an aborted stream: approximate tokens from the request and the streamed text.
-            input = (request.PromptChars + 3) / 4;
-            output = (facts.ContentBytes + 3) / 4;
-            cost = Estimate(call, input.Value, 0, 0, output.Value, 0);
+            input = RecordFitter.Count((request.PromptChars + 3) / 4, RecordLimits.MaxTokens, "input_tokens", ref warnings);
+            output = RecordFitter.Count((facts.ContentBytes + 3) / 4, RecordLimits.MaxTokens, "output_tokens", ref warnings);
+            cost = Estimate(call, input ?? 0, 0, 0, output ?? 0, 0);
             costSource = cost is null ? LlmCostSource.None : LlmCostSource.Estimated;
-            (warnings ??= []).Add("tokens_approximated");
+            RecordFitter.Warn(ref warnings, "tokens_approximated");
         }
         else if (facts.HasUsage)
         {
@@ -44,39 +49,70 @@ internal static class RecordBuilder
             costSource = LlmCostSource.Estimated;
         }
 
+        // Everything read from the request and the response is kept within RecordLimits (see RecordFitter).
+        cost = RecordFitter.Cost(cost, ref warnings);
         return new LlmCallRecord
         {
-            Id = facts.Id ?? call.GenerationIdHeader ?? NewLocalId(call.StartedAt),
+            Id = FitId(facts.Id ?? call.GenerationIdHeader, call.StartedAt, ref warnings),
             StartedAt = call.StartedAt,
-            App = call.Core.App,
-            Tags = call.Tags,
+            App = RecordFitter.Text(call.Core.App, RecordLimits.MaxAppLength, "app", ref warnings)!,
+            Tags = RecordFitter.Tags(call.Tags, ref warnings),
             Endpoint = call.Endpoint,
-            RequestedModel = requested,
-            FallbackModels = request.Models is { } models ? Array.AsReadOnly(models) : null,
-            ServedModel = facts.Model,
+            RequestedModel = RecordFitter.Text(requested, RecordLimits.MaxModelLength, "requested_model", ref warnings),
+            FallbackModels = RecordFitter.List(request.Models, RecordLimits.MaxListEntries, RecordLimits.MaxModelLength, "fallback_models", ref warnings),
+            ServedModel = RecordFitter.Text(facts.Model, RecordLimits.MaxModelLength, "served_model", ref warnings),
             FallbackUsed = fallbackUsed,
-            FallbackIndex = fallbackIndex,
-            Attempts = facts.RoutingAttempt ?? (facts.RoutingAttemptsCount > 0 ? facts.RoutingAttemptsCount : null),
-            RequestedProviders = request.Providers is { } providers ? Array.AsReadOnly(providers) : null,
-            Provider = facts.Provider,
+            FallbackIndex = RecordFitter.Count(fallbackIndex, RecordLimits.MaxAttempts, "fallback_index", ref warnings),
+            Attempts = RecordFitter.Count(
+                facts.RoutingAttempt ?? (facts.RoutingAttemptsCount > 0 ? facts.RoutingAttemptsCount : null), RecordLimits.MaxAttempts, "attempts", ref warnings),
+            RequestedProviders = RecordFitter.List(request.Providers, RecordLimits.MaxListEntries, RecordLimits.MaxProviderLength, "requested_providers", ref warnings),
+            Provider = RecordFitter.Text(facts.Provider, RecordLimits.MaxProviderLength, "provider", ref warnings),
             Stream = request.Stream || call.IsEventStream,
-            StatusCode = call.StatusCode,
+            StatusCode = RecordFitter.StatusCode(call.StatusCode, ref warnings),
             Outcome = outcome,
             ErrorType = errorType,
-            FinishReason = facts.FinishReason,
-            HeadersMs = Round(call.HeadersMs),
-            TtftMs = Round(call.TtftMs),
-            LatencyMs = Round(call.ElapsedMs(endTimestamp)) ?? 0,
+            FinishReason = RecordFitter.Text(facts.FinishReason, RecordLimits.MaxFinishReasonLength, "finish_reason", ref warnings),
+            HeadersMs = RecordFitter.Duration(Round(call.HeadersMs), "headers_ms", ref warnings),
+            TtftMs = RecordFitter.Duration(Round(call.TtftMs), "ttft_ms", ref warnings),
+            LatencyMs = FitLatency(Round(call.ElapsedMs(endTimestamp)) ?? 0, ref warnings),
             InputTokens = input,
-            CachedInputTokens = facts.CachedTokens,
-            CacheWriteTokens = facts.CacheWriteTokens,
+            CachedInputTokens = cached,
+            CacheWriteTokens = cacheWrite,
             OutputTokens = output,
-            ReasoningTokens = facts.ReasoningTokens,
+            ReasoningTokens = reasoning,
             CostUsd = cost,
-            CostSource = costSource,
-            Routing = call.Routing,
-            Warnings = warnings is null ? null : Array.AsReadOnly(warnings.ToArray()),
+            CostSource = cost is null ? LlmCostSource.None : costSource,
+            Routing = RecordFitter.Routing(call.Routing, ref warnings),
+            Warnings = RecordFitter.Warnings(warnings),
         };
+    }
+
+    /// <summary>The generation id when it is a valid record id, else a local one (and a warning).</summary>
+    private static string FitId(string? id, DateTimeOffset startedAt, ref List<string>? warnings)
+    {
+        if (id is { Length: > 0 } && ReferenceEquals(RecordLimits.Fit(id, RecordLimits.MaxIdLength), id))
+        {
+            return id;
+        }
+
+        if (id is not null)
+        {
+            RecordFitter.Warn(ref warnings, "id_invalid");
+        }
+
+        return NewLocalId(startedAt);
+    }
+
+    /// <summary>Latency is always set: beyond the limit it is the limit (and a warning), never a refused record.</summary>
+    private static double FitLatency(double ms, ref List<string>? warnings)
+    {
+        if (ms is >= 0 and <= RecordLimits.MaxDurationMs)
+        {
+            return ms;
+        }
+
+        RecordFitter.Warn(ref warnings, "latency_ms_out_of_range");
+        return ms > 0 ? RecordLimits.MaxDurationMs : 0;
     }
 
     private static (LlmCallOutcome, LlmErrorType?) Classify(CallState call, EndReason reason, Exception? exception)
@@ -122,9 +158,19 @@ internal static class RecordBuilder
     private static decimal? Estimate(CallState call, long input, long cached, long cacheWrite, long output, long reasoning)
     {
         var model = call.Facts.Model ?? call.Request.RequestedModel;
-        return call.Core.Prices.Current.TryGetPrice(model, out var price)
-            ? price.Cost(input, cached, cacheWrite, output, reasoning)
-            : null;
+        if (!call.Core.Prices.Current.TryGetPrice(model, out var price))
+        {
+            return null;
+        }
+
+        try
+        {
+            return price.Cost(input, cached, cacheWrite, output, reasoning);
+        }
+        catch (OverflowException)
+        {
+            return decimal.MaxValue; // An absurd catalog price: out of range, so dropped with a warning.
+        }
     }
 
     private static double? Round(double? ms) => ms is { } v ? Math.Round(v, 3) : null;
