@@ -8,7 +8,8 @@ namespace LlmMeter.Record.Internal;
 /// Decides whether a fallback served the call. Routing metadata is exact when present. Otherwise OpenRouter switches
 /// model only when the request allows it (a <c>models</c> list): without one, a served model that differs from the
 /// request is the same model under another name (its canonical slug, <c>anthropic/claude-4.6-sonnet-20260217</c> for
-/// <c>anthropic/claude-sonnet-4.6</c>). Names are matched through the catalog's id/canonical-slug map when it knows
+/// <c>anthropic/claude-sonnet-4.6</c>). With a <c>models</c> list, the served model's entry gives <c>fallback_index</c>; a
+/// served name that matches no entry is a fallback only when the catalog knows it. Names are matched through the catalog's id/canonical-slug map when it knows
 /// them, else by their words (<see cref="ModelNames.SameWords"/>). Routers and aliases (<c>openrouter/auto</c>,
 /// <c>~...</c>, <c>-latest</c>) pick a model by design: never a fallback without metadata saying so.
 /// </summary>
@@ -43,8 +44,14 @@ internal static class FallbackDetector
             return (false, index);
         }
 
-        // The request allowed a fallback: the served model is one unless it is the requested one.
-        return (!SameModel(requested, served, catalog), index);
+        // The request allowed a fallback: the served model is one unless it is the requested one. A name that matches
+        // no entry is claimed only when the catalog knows it (a canonical slug the words do not reveal is not a fallback).
+        if (SameModel(requested, served, catalog))
+        {
+            return (false, index);
+        }
+
+        return (index is not null || catalog.CanonicalOf(served) is not null, index);
     }
 
     /// <summary>True when <paramref name="a"/> and <paramref name="b"/> name one model.</summary>

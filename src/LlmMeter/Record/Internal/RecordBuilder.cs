@@ -15,7 +15,7 @@ internal static class RecordBuilder
         var (outcome, errorType) = Classify(call, reason, exception);
         var catalog = call.Core.Prices.Current;
         var (fallbackUsed, fallbackIndex) = FallbackDetector.Detect(requested, request.Models, facts.Model, facts, catalog);
-        var pricedModels = PricedModels(requested, facts.Model, fallbackUsed);
+        var pricedModels = PricedModels(requested, facts.Model, fallbackUsed, catalog);
 
         // Counts out of range are dropped first, so an estimate never multiplies an absurd one.
         var warnings = call.Warnings;
@@ -166,13 +166,22 @@ internal static class RecordBuilder
 
     // The served model names what is billed, except when it is the requested model under another name (a canonical
     // slug): then the requested id is priced first, so that a :free request stays free and a paid one paid.
-    private static (string? First, string? Second) PricedModels(string? requested, string? served, bool fallbackUsed) =>
-        !fallbackUsed && requested is not null && !FallbackDetector.IsRouterOrAlias(requested) ? (requested, served) : (served, requested);
+    private static (string? First, string? Second) PricedModels(string? requested, string? served, bool fallbackUsed, ModelPriceCatalog catalog)
+    {
+        if (served is null)
+        {
+            return (requested, null);
+        }
+
+        return !fallbackUsed && requested is not null && !FallbackDetector.IsRouterOrAlias(requested) && FallbackDetector.SameModel(requested, served, catalog)
+            ? (requested, served)
+            : (served, null);
+    }
 
     private static decimal? Estimate(
         ModelPriceCatalog catalog, (string? First, string? Second) models, long input, long cached, long cacheWrite, long output, long reasoning, long searches)
     {
-        if (!catalog.TryGetPrice(models.First, out var price) && !catalog.TryGetPrice(models.Second, out price))
+        if (!catalog.TryGetPrice(models.First, out var price) && (models.Second is null || !catalog.TryGetPrice(models.Second, out price)))
         {
             return null;
         }
