@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.AspNetCore.Http;
 using LlmMeter.Pricing;
 using LlmMeter.Tests.Handler;
 using LlmMeter.Tests.Infrastructure;
@@ -64,6 +65,45 @@ public sealed class RecordBuilderApproximationTests
 
         Assert.Equal((reasoning + content + 3) / 4, record.OutputTokens);
         Assert.Equal((reasoning + 3) / 4, record.ReasoningTokens);
+    }
+
+    [Fact]
+    public async Task Build_StreamAbortedAfterACachedCall_ApproximatesTheCachedShareOfThePrompt()
+    {
+        await using var server = await KestrelOpenRouter.StartAsync();
+        var sink = new CollectingSink();
+        using var http = Metered.Client(server.BaseAddress, sink, o => o.PriceCatalog = s_catalog);
+
+        // The model's previous call: 2,161 of 2,168 prompt tokens from the cache (usage.cost as OpenRouter sends it).
+        var answered = Transcripts.Chat("gen-1760000021-pReViOuScAlL0001", Model, "Google AI Studio", prompt: 2168, completion: 410, cached: 2161)
+            .Replace("\"is_byok\":false", "\"cost\":0.0019,\"is_byok\":false", StringComparison.Ordinal);
+        server.Handle(ctx =>
+        {
+            ctx.Response.ContentType = "application/json";
+            return ctx.Response.WriteAsync(answered);
+        });
+        using (var first = await http.PostAsync("chat/completions", LlmMeterHandlerTests.Json(Request.Replace("\"stream\":true,", "", StringComparison.Ordinal))))
+        {
+            await first.Content.ReadAsStringAsync();
+        }
+
+        Assert.Equal(2161, (await sink.NextAsync()).CachedInputTokens);
+        var never = new TaskCompletionSource();
+        server.Stream([Event(ReasoningDelta(Thought(0))), Event("""{"content":"never sent"}""")], _ => never.Task);
+        var response = await http.SendAsync(
+            new HttpRequestMessage(HttpMethod.Post, "chat/completions") { Content = LlmMeterHandlerTests.Json(Request) }, HttpCompletionOption.ResponseHeadersRead);
+        var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        while (await reader.ReadLineAsync() is { } line && !line.Contains("Step 00", StringComparison.Ordinal))
+        {
+        }
+
+        response.Dispose();
+        var record = await sink.NextAsync();
+
+        var input = record.InputTokens!.Value;
+        var cached = (long)Math.Floor(input * (2161d / 2168));
+        Assert.Equal(cached, record.CachedInputTokens);
+        Assert.Equal(((input - cached) * 0.0000003m) + (cached * 0.00000003m) + (record.OutputTokens * 0.0000025m), record.CostUsd);
     }
 
     private static async Task<LlmCallRecord> AbortAfterAsync(List<string> sent, string lastMarker)

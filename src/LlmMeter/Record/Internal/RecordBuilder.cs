@@ -24,6 +24,11 @@ internal static class RecordBuilder
         var cached = RecordFitter.Count(facts.CachedTokens, RecordLimits.MaxTokens, "cached_input_tokens", ref warnings);
         var cacheWrite = RecordFitter.Count(facts.CacheWriteTokens, RecordLimits.MaxTokens, "cache_write_tokens", ref warnings);
         var reasoning = RecordFitter.Count(facts.ReasoningTokens, RecordLimits.MaxTokens, "reasoning_tokens", ref warnings);
+        if (facts.HasUsage)
+        {
+            call.Core.Prices.CachedShares.Observe(facts.Model ?? requested, input ?? 0, cached ?? 0);
+        }
+
         decimal? cost = null;
         var costSource = LlmCostSource.None;
         if (facts.Cost is { } reported)
@@ -40,14 +45,16 @@ internal static class RecordBuilder
         else if (call.IsEventStream && outcome is LlmCallOutcome.Aborted or LlmCallOutcome.NetworkError && call.StatusCode is >= 200 and < 300)
         {
             // Providers may bill an aborted stream: approximate tokens from the request and the streamed output
-            // (content, reasoning text and tool-call arguments), about 4 bytes a token.
+            // (content, reasoning text and tool-call arguments), about 4 bytes a token; the cached part of the prompt
+            // from the model's latest call (see CachedShareMemory).
             input = RecordFitter.Count((request.PromptChars + 3) / 4, RecordLimits.MaxTokens, "input_tokens", ref warnings);
             var streamed = facts.ContentBytes + facts.ReasoningBytes + facts.ToolArgumentBytes;
             output = RecordFitter.Count((streamed + 3) / 4, RecordLimits.MaxTokens, "output_tokens", ref warnings);
+            cached = call.Core.Prices.CachedShares.CachedOf(facts.Model ?? requested, input ?? 0) is > 0 and var share ? share : null;
             reasoning = facts.ReasoningBytes > 0
                 ? RecordFitter.Count(Math.Min((facts.ReasoningBytes + 3) / 4, output ?? 0), RecordLimits.MaxTokens, "reasoning_tokens", ref warnings)
                 : reasoning;
-            cost = Estimate(catalog, pricedModels, input ?? 0, 0, 0, output ?? 0, reasoning ?? 0, 0);
+            cost = Estimate(catalog, pricedModels, input ?? 0, cached ?? 0, 0, output ?? 0, reasoning ?? 0, 0);
             costSource = cost is null ? LlmCostSource.None : LlmCostSource.Estimated;
             RecordFitter.Warn(ref warnings, "tokens_approximated");
         }
