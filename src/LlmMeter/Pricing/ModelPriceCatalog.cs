@@ -1,6 +1,6 @@
 using System.Collections.Frozen;
-using System.Globalization;
 using System.Text.Json;
+using LlmMeter.Pricing.Internal;
 
 namespace LlmMeter.Pricing;
 
@@ -11,9 +11,13 @@ namespace LlmMeter.Pricing;
 public sealed class ModelPriceCatalog
 {
     private readonly FrozenDictionary<string, ModelPrice> _prices;
+    private readonly FrozenDictionary<string, string> _canonical;
 
-    private ModelPriceCatalog(Dictionary<string, ModelPrice> prices) =>
+    private ModelPriceCatalog(Dictionary<string, ModelPrice> prices, Dictionary<string, string>? canonical = null)
+    {
         _prices = prices.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+        _canonical = (canonical ?? new Dictionary<string, string>()).ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+    }
 
     /// <summary>A catalog that knows no model.</summary>
     public static ModelPriceCatalog Empty { get; } = new(new Dictionary<string, ModelPrice>());
@@ -65,13 +69,22 @@ public sealed class ModelPriceCatalog
         }
     }
 
-    /// <summary>Finds a model's prices: the exact id first, then the id without a <c>:variant</c> suffix.</summary>
+    /// <summary>
+    /// Finds a model's prices: the exact id or canonical slug first, then the id without a <c>:variant</c> suffix.
+    /// A <c>:free</c> id is always free, listed or not: it never takes its paid base model's price.
+    /// </summary>
     public bool TryGetPrice(string? model, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ModelPrice? price)
     {
         price = null;
         if (string.IsNullOrEmpty(model))
         {
             return false;
+        }
+
+        if (ModelNames.IsFreeVariant(model))
+        {
+            price = ModelPrice.Free;
+            return true;
         }
 
         if (_prices.TryGetValue(model, out price))
@@ -83,60 +96,25 @@ public sealed class ModelPriceCatalog
         return colon > 0 && _prices.TryGetValue(model[..colon], out price);
     }
 
-    private static ModelPriceCatalog FromDocument(JsonElement root)
+    /// <summary>The model's canonical slug as the catalog lists it (the slug itself for a slug), null when unknown.</summary>
+    internal string? CanonicalOf(string? model)
     {
-        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Array)
-        {
-            throw new FormatException("The price catalog must be an object with a 'data' array, as OpenRouter's /models returns.");
-        }
-
-        var prices = new Dictionary<string, ModelPrice>(StringComparer.OrdinalIgnoreCase);
-        foreach (var model in data.EnumerateArray())
-        {
-            if (model.ValueKind != JsonValueKind.Object
-                || !model.TryGetProperty("id", out var idElement) || idElement.GetString() is not { Length: > 0 } id
-                || !model.TryGetProperty("pricing", out var pricing) || pricing.ValueKind != JsonValueKind.Object)
-            {
-                continue;
-            }
-
-            var prompt = ReadPrice(pricing, "prompt");
-            var completion = ReadPrice(pricing, "completion");
-            if (prompt is null || completion is null || prompt < 0 || completion < 0)
-            {
-                continue; // "-1" marks variable-priced routers such as openrouter/auto: not estimable.
-            }
-
-            var price = new ModelPrice(
-                prompt.Value,
-                completion.Value,
-                ReadPrice(pricing, "request") ?? 0,
-                ReadPrice(pricing, "input_cache_read"),
-                ReadPrice(pricing, "input_cache_write"),
-                ReadPrice(pricing, "internal_reasoning") is { } r && r > 0 ? r : null);
-            prices[id] = price;
-            if (model.TryGetProperty("canonical_slug", out var slug) && slug.GetString() is { Length: > 0 } canonical)
-            {
-                prices.TryAdd(canonical, price);
-            }
-        }
-
-        return new ModelPriceCatalog(prices);
-    }
-
-    // OpenRouter sends prices as strings; accept numbers too.
-    private static decimal? ReadPrice(JsonElement pricing, string name)
-    {
-        if (!pricing.TryGetProperty(name, out var value))
+        if (string.IsNullOrEmpty(model))
         {
             return null;
         }
 
-        return value.ValueKind switch
+        if (_canonical.TryGetValue(model, out var slug))
         {
-            JsonValueKind.Number when value.TryGetDecimal(out var d) => d,
-            JsonValueKind.String when decimal.TryParse(value.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => d,
-            _ => null,
-        };
+            return slug;
+        }
+
+        var colon = model.IndexOf(':', StringComparison.Ordinal);
+        return colon > 0 && _canonical.TryGetValue(model[..colon], out slug) ? slug : null;
+    }
+    private static ModelPriceCatalog FromDocument(JsonElement root)
+    {
+        var (prices, canonical) = CatalogDocument.Read(root);
+        return new ModelPriceCatalog(prices, canonical);
     }
 }

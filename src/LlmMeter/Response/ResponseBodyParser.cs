@@ -113,6 +113,8 @@ internal sealed class ResponseBodyParser : SseParser.IEventHandler, IDisposable
 
     void SseParser.IEventHandler.OnEvent(ReadOnlySpan<byte> data)
     {
+        DeltaTextMeter.Measure(data, _facts);
+
         // Once the first chunks gave the model and the first token, content deltas are measured and kept
         // for later, not parsed: usage, finish reason and errors come at the end (see RecentEvents).
         if (_facts.SawToken && _facts.Model is not null)

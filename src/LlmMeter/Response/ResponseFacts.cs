@@ -14,6 +14,7 @@ internal sealed class ResponseFacts
     public long? CacheWriteTokens;
     public long? ReasoningTokens;
     public decimal? Cost;
+    public long? WebSearchRequests;
 
     public bool HasError;
     public int? ErrorCode;
@@ -22,6 +23,12 @@ internal sealed class ResponseFacts
     public bool ErrorHasModerationDetails;
     public bool ErrorMentionsLimit;
 
+    /// <summary><c>error.metadata.provider_name</c>: the upstream that failed (the record's provider when no other names it).</summary>
+    public string? ErrorProvider;
+
+    /// <summary><c>error.metadata.generation_id</c>, carried by some error bodies.</summary>
+    public string? ErrorGenerationId;
+
     public bool HasRoutingMetadata;
     public string? RoutingStrategy;
     public int? RoutingAttempt;
@@ -29,6 +36,12 @@ internal sealed class ResponseFacts
 
     /// <summary>Bytes of streamed/returned content, to approximate output tokens when no usage arrives.</summary>
     public long ContentBytes;
+
+    /// <summary>Bytes of streamed reasoning text (<c>delta.reasoning</c>), to approximate reasoning tokens when no usage arrives.</summary>
+    public long ReasoningBytes;
+
+    /// <summary>Bytes of streamed tool-call arguments, counted as output when no usage arrives.</summary>
+    public long ToolArgumentBytes;
 
     /// <summary>Set when a chunk carried non-empty content or a tool call.</summary>
     public bool SawToken;

@@ -34,6 +34,7 @@ internal sealed class ResponseScanner
         ErrorMetadata,
         Meta,
         MetaAttempts,
+        ServerToolUse,
     }
 
     private enum Prop : byte
@@ -65,6 +66,10 @@ internal sealed class ResponseScanner
         Strategy,
         Attempt,
         Attempts,
+        ProviderName,
+        GenerationId,
+        ServerToolUse,
+        WebSearchRequests,
     }
 
     /// <summary>Prepares for a new top-level value (each SSE event is one).</summary>
@@ -135,6 +140,8 @@ internal sealed class ResponseScanner
                 return Ctx.PromptDetails;
             case Ctx.Usage when prop == Prop.CompletionDetails:
                 return Ctx.CompletionDetails;
+            case Ctx.Usage when prop == Prop.ServerToolUse:
+                return Ctx.ServerToolUse;
             case Ctx.Choices:
                 _choiceIndex++;
                 return Ctx.Choice;
@@ -189,7 +196,10 @@ internal sealed class ResponseScanner
                 if (reader.ValueTextEquals("cost"u8)) return Prop.Cost;
                 if (reader.ValueTextEquals("prompt_tokens_details"u8)) return Prop.PromptDetails;
                 if (reader.ValueTextEquals("completion_tokens_details"u8)) return Prop.CompletionDetails;
+                if (reader.ValueTextEquals("server_tool_use_details"u8)) return Prop.ServerToolUse;
                 return Prop.None;
+            case Ctx.ServerToolUse:
+                return reader.ValueTextEquals("web_search_requests"u8) ? Prop.WebSearchRequests : Prop.None;
             case Ctx.PromptDetails:
                 if (reader.ValueTextEquals("cached_tokens"u8)) return Prop.CachedTokens;
                 if (reader.ValueTextEquals("cache_write_tokens"u8)) return Prop.CacheWriteTokens;
@@ -211,6 +221,8 @@ internal sealed class ResponseScanner
                 return Prop.None;
             case Ctx.ErrorMetadata:
                 if (reader.ValueTextEquals("error_type"u8)) return Prop.ErrorType;
+                if (reader.ValueTextEquals("provider_name"u8)) return Prop.ProviderName;
+                if (reader.ValueTextEquals("generation_id"u8)) return Prop.GenerationId;
                 if (reader.ValueTextEquals("reasons"u8) || reader.ValueTextEquals("flagged_input"u8))
                 {
                     _facts.ErrorHasModerationDetails = true;
@@ -271,6 +283,12 @@ internal sealed class ResponseScanner
             case Ctx.ErrorMetadata when _prop == Prop.ErrorType:
                 SetOnce(ref _facts.ErrorMetadataType, ref reader);
                 break;
+            case Ctx.ErrorMetadata when _prop == Prop.ProviderName:
+                SetOnce(ref _facts.ErrorProvider, ref reader);
+                break;
+            case Ctx.ErrorMetadata when _prop == Prop.GenerationId:
+                SetOnce(ref _facts.ErrorGenerationId, ref reader);
+                break;
             case Ctx.Meta when _prop == Prop.Strategy:
                 SetOnce(ref _facts.RoutingStrategy, ref reader);
                 break;
@@ -304,6 +322,9 @@ internal sealed class ResponseScanner
                 break;
             case Ctx.CompletionDetails when _prop == Prop.ReasoningTokens:
                 _facts.ReasoningTokens = ReadLong(ref reader);
+                break;
+            case Ctx.ServerToolUse when _prop == Prop.WebSearchRequests:
+                _facts.WebSearchRequests = ReadLong(ref reader);
                 break;
             case Ctx.Error when _prop == Prop.Code:
                 _facts.ErrorCode = reader.TryGetInt32(out var code) ? code : null;

@@ -25,8 +25,17 @@ public sealed class FallbackAndErrorTests : IDisposable
     [InlineData("""{"model":"google/gemma-4-26b-a4b-it:free"}""", "google/gemma-4-26b-a4b-it:free", false, null, "google/gemma-4-26b-a4b-it:free")]
     // A :floor variant answered with the plain id.
     [InlineData("""{"model":"openai/gpt-4o:floor"}""", "openai/gpt-4o", false, null, "openai/gpt-4o:floor")]
-    // A different model served without metadata: a fallback.
-    [InlineData("""{"model":"openai/gpt-4o"}""", "openai/gpt-4o-mini", true, null, "openai/gpt-4o")]
+    // A different name served without a models list nor metadata: the same model under another name, not a fallback.
+    [InlineData("""{"model":"openai/gpt-4o"}""", "openai/gpt-4o-mini", false, null, "openai/gpt-4o")]
+    // Canonical slugs that are not the requested id plus a date (recorded real traffic), fallbacks off.
+    [InlineData("""{"model":"anthropic/claude-sonnet-4.6","provider":{"allow_fallbacks":false}}""", "anthropic/claude-4.6-sonnet-20260217", false, null, "anthropic/claude-sonnet-4.6")]
+    [InlineData("""{"model":"anthropic/claude-sonnet-4-5"}""", "anthropic/claude-4.5-sonnet-20250929", false, null, "anthropic/claude-sonnet-4-5")]
+    // models: the first entry served under its canonical slug.
+    [InlineData("""{"model":"anthropic/claude-sonnet-4.5","models":["anthropic/claude-sonnet-4.5","openai/gpt-4o"]}""", "anthropic/claude-4.5-sonnet-20250929", false, 0, "anthropic/claude-sonnet-4.5")]
+    // models: the second entry served under its canonical slug.
+    [InlineData("""{"model":"openai/gpt-4o","models":["openai/gpt-4o","anthropic/claude-sonnet-4.5"]}""", "anthropic/claude-4.5-sonnet-20250929", true, 1, "openai/gpt-4o")]
+    // models allowed a fallback, but a name no entry matches and no catalog to tell: not claimed.
+    [InlineData("""{"model":"openai/gpt-4o","models":["openai/gpt-4o"]}""", "openai/gpt-4o-mini", false, null, "openai/gpt-4o")]
     public async Task SendAsync_ServedModel_DetectsFallback(string request, string served, bool fallback, int? index, string requested)
     {
         _openRouter.Json("chat/completions", OpenRouterSamples.Chat(served));

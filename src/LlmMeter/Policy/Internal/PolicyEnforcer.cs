@@ -153,6 +153,6 @@ internal static class PolicyEnforcer
             return true;
         }
 
-        return core.Prices.Current.TryGetPrice(model, out var price) && price is { Prompt: 0, Completion: 0, Request: 0 };
+        return core.Prices.Current.TryGetPrice(model, out var price) && price.IsFree;
     }
 }

@@ -45,6 +45,9 @@ internal sealed class PriceCatalogSource : IDisposable
         }
     }
 
+    /// <summary>Each model's latest cached share of the prompt, for the approximation of aborted streams.</summary>
+    public CachedShareMemory CachedShares { get; } = new();
+
     /// <summary>Completes when the first fetch has ended (for tests and warm-up).</summary>
     public TaskCompletionSource FirstFetch { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

@@ -1,22 +1,29 @@
+using LlmMeter.Pricing;
+using LlmMeter.Pricing.Internal;
 using LlmMeter.Response;
 
 namespace LlmMeter.Record.Internal;
 
 /// <summary>
-/// Decides whether a fallback served the call. Routing metadata is exact when present; otherwise the
-/// served model is compared with the requested one, tolerating variant suffixes (<c>:free</c>), dated
-/// slugs (<c>-20260205</c>), aliases (<c>~...</c>, <c>-latest</c>) and routers (<c>openrouter/auto</c>).
+/// Decides whether a fallback served the call. Routing metadata is exact when present. Otherwise OpenRouter switches
+/// model only when the request allows it (a <c>models</c> list): without one, a served model that differs from the
+/// request is the same model under another name (its canonical slug, <c>anthropic/claude-4.6-sonnet-20260217</c> for
+/// <c>anthropic/claude-sonnet-4.6</c>). With a <c>models</c> list, the served model's entry gives <c>fallback_index</c>; a
+/// served name that matches no entry is a fallback only when the catalog knows it. Names are matched through the catalog's id/canonical-slug map when it knows
+/// them, else by their words (<see cref="ModelNames.SameWords"/>). Routers and aliases (<c>openrouter/auto</c>,
+/// <c>~...</c>, <c>-latest</c>) pick a model by design: never a fallback without metadata saying so.
 /// </summary>
 internal static class FallbackDetector
 {
-    public static (bool Used, int? Index) Detect(string? requested, string[]? models, string? served, ResponseFacts facts)
+    public static (bool Used, int? Index) Detect(
+        string? requested, string[]? models, string? served, ResponseFacts facts, ModelPriceCatalog catalog)
     {
         int? index = null;
         if (models is not null && served is not null)
         {
             for (var i = 0; i < models.Length; i++)
             {
-                if (SameModel(models[i], served))
+                if (SameModel(models[i], served, catalog))
                 {
                     index = i;
                     break;
@@ -31,60 +38,30 @@ internal static class FallbackDetector
             return (true, index);
         }
 
-        if (facts.HasRoutingMetadata || requested is null || served is null || IsRouterOrAlias(requested))
+        if (facts.HasRoutingMetadata || requested is null || served is null || IsRouterOrAlias(requested)
+            || models is not { Length: > 0 })
         {
             return (false, index);
         }
 
-        return (!SameModel(requested, served), index);
-    }
-
-    /// <summary>True when <paramref name="a"/> and <paramref name="b"/> name one model (variant and date aside).</summary>
-    public static bool SameModel(string a, string b)
-    {
-        var x = StripVariant(a);
-        var y = StripVariant(b);
-        if (x.Equals(y, StringComparison.OrdinalIgnoreCase))
+        // The request allowed a fallback: the served model is one unless it is the requested one. A name that matches
+        // no entry is claimed only when the catalog knows it (a canonical slug the words do not reveal is not a fallback).
+        if (SameModel(requested, served, catalog))
         {
-            return true;
+            return (false, index);
         }
 
-        return IsDatedSlugOf(x, y) || IsDatedSlugOf(y, x);
+        return (index is not null || catalog.CanonicalOf(served) is not null, index);
     }
 
-    private static bool IsRouterOrAlias(string model) =>
+    /// <summary>True when <paramref name="a"/> and <paramref name="b"/> name one model.</summary>
+    public static bool SameModel(string a, string b, ModelPriceCatalog catalog) =>
+        ModelNames.SameWords(a, b)
+        || (catalog.CanonicalOf(a) is { } slug && string.Equals(slug, catalog.CanonicalOf(b), StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>A router or alias picks its model: the served one is never the same name.</summary>
+    public static bool IsRouterOrAlias(string model) =>
         model.StartsWith("openrouter/", StringComparison.OrdinalIgnoreCase)
         || model.StartsWith('~')
-        || StripVariant(model).EndsWith("-latest", StringComparison.OrdinalIgnoreCase);
-
-    private static ReadOnlySpan<char> StripVariant(string model)
-    {
-        var colon = model.IndexOf(':', StringComparison.Ordinal);
-        return colon > 0 ? model.AsSpan(0, colon) : model.AsSpan();
-    }
-
-    // "anthropic/claude-4.6-opus-20260205" or "openai/gpt-4o-2024-05-13" is a dated slug of the undated id.
-    private static bool IsDatedSlugOf(ReadOnlySpan<char> dated, ReadOnlySpan<char> model)
-    {
-        if (dated.Length <= model.Length + 1 || !dated.StartsWith(model, StringComparison.OrdinalIgnoreCase) || dated[model.Length] != '-')
-        {
-            return false;
-        }
-
-        var suffix = dated[(model.Length + 1)..];
-        var digits = 0;
-        foreach (var c in suffix)
-        {
-            if (char.IsAsciiDigit(c))
-            {
-                digits++;
-            }
-            else if (c != '-')
-            {
-                return false;
-            }
-        }
-
-        return digits >= 4;
-    }
+        || ModelNames.StripVariant(model).EndsWith("-latest", StringComparison.OrdinalIgnoreCase);
 }

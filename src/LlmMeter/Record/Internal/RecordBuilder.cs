@@ -1,4 +1,5 @@
 using System.Globalization;
+using LlmMeter.Pricing;
 using EndReason = LlmMeter.Record.Internal.CallState.EndReason;
 
 namespace LlmMeter.Record.Internal;
@@ -12,7 +13,9 @@ internal static class RecordBuilder
         var request = call.Request;
         var requested = request.RequestedModel;
         var (outcome, errorType) = Classify(call, reason, exception);
-        var (fallbackUsed, fallbackIndex) = FallbackDetector.Detect(requested, request.Models, facts.Model, facts);
+        var catalog = call.Core.Prices.Current;
+        var (fallbackUsed, fallbackIndex) = FallbackDetector.Detect(requested, request.Models, facts.Model, facts, catalog);
+        var pricedModels = PricedModels(requested, facts.Model, fallbackUsed, catalog);
 
         // Counts out of range are dropped first, so an estimate never multiplies an absurd one.
         var warnings = call.Warnings;
@@ -21,6 +24,11 @@ internal static class RecordBuilder
         var cached = RecordFitter.Count(facts.CachedTokens, RecordLimits.MaxTokens, "cached_input_tokens", ref warnings);
         var cacheWrite = RecordFitter.Count(facts.CacheWriteTokens, RecordLimits.MaxTokens, "cache_write_tokens", ref warnings);
         var reasoning = RecordFitter.Count(facts.ReasoningTokens, RecordLimits.MaxTokens, "reasoning_tokens", ref warnings);
+        if (facts.HasUsage)
+        {
+            call.Core.Prices.CachedShares.Observe(facts.Model ?? requested, input ?? 0, cached ?? 0);
+        }
+
         decimal? cost = null;
         var costSource = LlmCostSource.None;
         if (facts.Cost is { } reported)
@@ -30,15 +38,23 @@ internal static class RecordBuilder
         }
         else if (facts.HasUsage && !IsErrorFinish(facts))
         {
-            cost = Estimate(call, input ?? 0, cached ?? 0, cacheWrite ?? 0, output ?? 0, reasoning ?? 0);
+            var searches = Math.Clamp(facts.WebSearchRequests ?? 0, 0, RecordLimits.MaxTokens);
+            cost = Estimate(catalog, pricedModels, input ?? 0, cached ?? 0, cacheWrite ?? 0, output ?? 0, reasoning ?? 0, searches);
             costSource = cost is null ? LlmCostSource.None : LlmCostSource.Estimated;
         }
         else if (call.IsEventStream && outcome is LlmCallOutcome.Aborted or LlmCallOutcome.NetworkError && call.StatusCode is >= 200 and < 300)
         {
-            // Providers may bill an aborted stream: approximate tokens from the request and the streamed text.
+            // Providers may bill an aborted stream: approximate tokens from the request and the streamed output
+            // (content, reasoning text and tool-call arguments), about 4 bytes a token; the cached part of the prompt
+            // from the model's latest call (see CachedShareMemory).
             input = RecordFitter.Count((request.PromptChars + 3) / 4, RecordLimits.MaxTokens, "input_tokens", ref warnings);
-            output = RecordFitter.Count((facts.ContentBytes + 3) / 4, RecordLimits.MaxTokens, "output_tokens", ref warnings);
-            cost = Estimate(call, input ?? 0, 0, 0, output ?? 0, 0);
+            var streamed = facts.ContentBytes + facts.ReasoningBytes + facts.ToolArgumentBytes;
+            output = RecordFitter.Count((streamed + 3) / 4, RecordLimits.MaxTokens, "output_tokens", ref warnings);
+            cached = call.Core.Prices.CachedShares.CachedOf(facts.Model ?? requested, input ?? 0) is > 0 and var share ? share : null;
+            reasoning = facts.ReasoningBytes > 0
+                ? RecordFitter.Count(Math.Min((facts.ReasoningBytes + 3) / 4, output ?? 0), RecordLimits.MaxTokens, "reasoning_tokens", ref warnings)
+                : reasoning;
+            cost = Estimate(catalog, pricedModels, input ?? 0, cached ?? 0, 0, output ?? 0, reasoning ?? 0, 0);
             costSource = cost is null ? LlmCostSource.None : LlmCostSource.Estimated;
             RecordFitter.Warn(ref warnings, "tokens_approximated");
         }
@@ -53,7 +69,7 @@ internal static class RecordBuilder
         cost = RecordFitter.Cost(cost, ref warnings);
         return new LlmCallRecord
         {
-            Id = FitId(facts.Id ?? call.GenerationIdHeader, call.StartedAt, ref warnings),
+            Id = FitId(facts.Id ?? facts.ErrorGenerationId ?? call.GenerationIdHeader, call.StartedAt, ref warnings),
             StartedAt = call.StartedAt,
             App = RecordFitter.Text(call.Core.App, RecordLimits.MaxAppLength, "app", ref warnings)!,
             Tags = RecordFitter.Tags(call.Tags, ref warnings),
@@ -66,7 +82,7 @@ internal static class RecordBuilder
             Attempts = RecordFitter.Count(
                 facts.RoutingAttempt ?? (facts.RoutingAttemptsCount > 0 ? facts.RoutingAttemptsCount : null), RecordLimits.MaxAttempts, "attempts", ref warnings),
             RequestedProviders = RecordFitter.List(request.Providers, RecordLimits.MaxListEntries, RecordLimits.MaxProviderLength, "requested_providers", ref warnings),
-            Provider = RecordFitter.Text(facts.Provider, RecordLimits.MaxProviderLength, "provider", ref warnings),
+            Provider = RecordFitter.Text(facts.Provider ?? facts.ErrorProvider, RecordLimits.MaxProviderLength, "provider", ref warnings),
             Stream = request.Stream || call.IsEventStream,
             StatusCode = RecordFitter.StatusCode(call.StatusCode, ref warnings),
             Outcome = outcome,
@@ -155,17 +171,31 @@ internal static class RecordBuilder
     private static bool IsTimeout(Exception? exception) =>
         exception is TimeoutException || exception?.InnerException is TimeoutException;
 
-    private static decimal? Estimate(CallState call, long input, long cached, long cacheWrite, long output, long reasoning)
+    // The served model names what is billed, except when it is the requested model under another name (a canonical
+    // slug): then the requested id is priced first, so that a :free request stays free and a paid one paid.
+    private static (string? First, string? Second) PricedModels(string? requested, string? served, bool fallbackUsed, ModelPriceCatalog catalog)
     {
-        var model = call.Facts.Model ?? call.Request.RequestedModel;
-        if (!call.Core.Prices.Current.TryGetPrice(model, out var price))
+        if (served is null)
+        {
+            return (requested, null);
+        }
+
+        return !fallbackUsed && requested is not null && !FallbackDetector.IsRouterOrAlias(requested) && FallbackDetector.SameModel(requested, served, catalog)
+            ? (requested, served)
+            : (served, null);
+    }
+
+    private static decimal? Estimate(
+        ModelPriceCatalog catalog, (string? First, string? Second) models, long input, long cached, long cacheWrite, long output, long reasoning, long searches)
+    {
+        if (!catalog.TryGetPrice(models.First, out var price) && (models.Second is null || !catalog.TryGetPrice(models.Second, out price)))
         {
             return null;
         }
 
         try
         {
-            return price.Cost(input, cached, cacheWrite, output, reasoning);
+            return price.Cost(input, cached, cacheWrite, output, reasoning, searches);
         }
         catch (OverflowException)
         {
