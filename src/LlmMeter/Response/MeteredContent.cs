@@ -5,7 +5,8 @@ namespace LlmMeter.Response;
 
 /// <summary>
 /// Stands in for the response content: same headers, same bytes, read from the original content through a
-/// <see cref="MeteredStream"/>. Nothing is read ahead of the caller.
+/// <see cref="MeteredStream"/>, or copied by the original content into a <see cref="MeteredCopyTarget"/>.
+/// Nothing is read ahead of the caller.
 /// </summary>
 internal sealed class MeteredContent : HttpContent
 {
@@ -33,19 +34,36 @@ internal sealed class MeteredContent : HttpContent
     protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
         SerializeToStreamAsync(stream, context, CancellationToken.None);
 
+    // Buffering (HttpClient's default, ReadAsStringAsync, ReadAsByteArrayAsync) and CopyTo run the original
+    // content's own copy into a metered destination: its exceptions reach the caller as they are.
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
-        var source = await CreateContentReadStreamAsync(cancellationToken).ConfigureAwait(false);
-        await using (source.ConfigureAwait(false))
+        try
         {
-            await source.CopyToAsync(stream, cancellationToken).ConfigureAwait(false);
+            await _inner.CopyToAsync(new MeteredCopyTarget(stream, _call), context, cancellationToken).ConfigureAwait(false);
         }
+        catch (Exception ex)
+        {
+            _call.OnReadFailed(ex, cancellationToken);
+            throw;
+        }
+
+        _call.OnEndOfBody();
     }
 
     protected override void SerializeToStream(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
-        using var source = CreateContentReadStream(cancellationToken);
-        source.CopyTo(stream);
+        try
+        {
+            _inner.CopyTo(new MeteredCopyTarget(stream, _call), context, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            _call.OnReadFailed(ex, cancellationToken);
+            throw;
+        }
+
+        _call.OnEndOfBody();
     }
 
     protected override Task<Stream> CreateContentReadStreamAsync() => CreateContentReadStreamAsync(CancellationToken.None);
@@ -58,7 +76,7 @@ internal sealed class MeteredContent : HttpContent
         }
         catch (Exception ex)
         {
-            _call.OnReadFailed(ex);
+            _call.OnReadFailed(ex, cancellationToken);
             throw;
         }
     }
@@ -71,7 +89,7 @@ internal sealed class MeteredContent : HttpContent
         }
         catch (Exception ex)
         {
-            _call.OnReadFailed(ex);
+            _call.OnReadFailed(ex, cancellationToken);
             throw;
         }
     }

@@ -102,21 +102,36 @@ internal sealed class CallState : IWarningSink
     public static async ValueTask<CallState> StartAsync(MeterCore core, HttpRequestMessage request, string endpoint, CancellationToken cancellationToken)
     {
         var tags = RequestHeaders.Prepare(core, request, out var tagWarning);
-        var info = await RequestBodyReader.ReadAsync(request.Content, cancellationToken).ConfigureAwait(false);
+        var info = await RequestBodyReader.ReadAsync(request, cancellationToken).ConfigureAwait(false);
         return Create(core, request.RequestUri!, endpoint, tags, info, tagWarning);
     }
 
     public static CallState Start(MeterCore core, HttpRequestMessage request, string endpoint, CancellationToken cancellationToken)
     {
         var tags = RequestHeaders.Prepare(core, request, out var tagWarning);
-        var info = RequestBodyReader.Read(request.Content, cancellationToken);
+        var info = RequestBodyReader.Read(request, cancellationToken);
         return Create(core, request.RequestUri!, endpoint, tags, info, tagWarning);
     }
 
     /// <summary>The request failed before a response. Always false, to be used as an exception filter.</summary>
     public bool OnSendFailed(Exception exception, CancellationToken callerToken)
     {
-        Finish(exception is OperationCanceledException && callerToken.IsCancellationRequested ? EndReason.Cancelled : EndReason.SendFailed, exception);
+        if (exception is OperationCanceledException && callerToken.IsCancellationRequested)
+        {
+            if (CancellationCause.IsLinkedTimeout(callerToken))
+            {
+                Finish(EndReason.SendFailed, TimedOut(exception));
+            }
+            else
+            {
+                Finish(EndReason.Cancelled, exception);
+            }
+        }
+        else
+        {
+            Finish(EndReason.SendFailed, exception);
+        }
+
         return false;
     }
 
@@ -201,6 +216,19 @@ internal sealed class CallState : IWarningSink
     public void OnReadFailed(Exception exception) =>
         Finish(exception is OperationCanceledException ? EndReason.Cancelled : EndReason.ReadFailed, exception);
 
+    /// <summary>A read with <paramref name="token"/> failed: HttpClient's buffering of the body runs under its <c>Timeout</c>.</summary>
+    public void OnReadFailed(Exception exception, CancellationToken token)
+    {
+        if (exception is OperationCanceledException && CancellationCause.IsLinkedTimeout(token))
+        {
+            Finish(EndReason.ReadFailed, TimedOut(exception));
+        }
+        else
+        {
+            OnReadFailed(exception);
+        }
+    }
+
     public void OnDisposed() => Finish(EndReason.Disposed, null);
 
     internal void Finish(EndReason reason, Exception? exception)
@@ -268,6 +296,9 @@ internal sealed class CallState : IWarningSink
 
         return state;
     }
+
+    // HttpClient.Timeout fired: recorded as HttpClient reports it to the caller, a timeout (network_error, timeout).
+    private static TimeoutException TimedOut(Exception cancellation) => new("HttpClient.Timeout elapsed.", cancellation);
 
     private static DateTimeOffset TruncateToMilliseconds(DateTimeOffset time) =>
         new(time.UtcTicks - (time.UtcTicks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
