@@ -12,6 +12,8 @@ internal sealed class MeteredContent : HttpContent
 {
     private readonly HttpContent _inner;
     private readonly CallState _call;
+    private CancellationToken _copyToken;
+    private int _copying;
 
     public MeteredContent(HttpContent inner, CallState call)
     {
@@ -38,6 +40,7 @@ internal sealed class MeteredContent : HttpContent
     // content's own copy into a metered destination: its exceptions reach the caller as they are.
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
+        BeginCopy(cancellationToken);
         try
         {
             await _inner.CopyToAsync(new MeteredCopyTarget(stream, _call), context, cancellationToken).ConfigureAwait(false);
@@ -47,12 +50,17 @@ internal sealed class MeteredContent : HttpContent
             _call.OnReadFailed(ex, cancellationToken);
             throw;
         }
+        finally
+        {
+            Volatile.Write(ref _copying, 0);
+        }
 
         _call.OnEndOfBody();
     }
 
     protected override void SerializeToStream(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
+        BeginCopy(cancellationToken);
         try
         {
             _inner.CopyTo(new MeteredCopyTarget(stream, _call), context, cancellationToken);
@@ -62,8 +70,18 @@ internal sealed class MeteredContent : HttpContent
             _call.OnReadFailed(ex, cancellationToken);
             throw;
         }
+        finally
+        {
+            Volatile.Write(ref _copying, 0);
+        }
 
         _call.OnEndOfBody();
+    }
+
+    private void BeginCopy(CancellationToken cancellationToken)
+    {
+        _copyToken = cancellationToken;
+        Volatile.Write(ref _copying, 1);
     }
 
     protected override Task<Stream> CreateContentReadStreamAsync() => CreateContentReadStreamAsync(CancellationToken.None);
@@ -105,8 +123,15 @@ internal sealed class MeteredContent : HttpContent
     {
         if (disposing)
         {
-            _inner.Dispose();
+            // HttpClient's synchronous buffering cancels (its Timeout, the caller's token) by disposing the
+            // content: that is the copy's cancellation, recorded before the read fails, not a dispose.
+            if (Volatile.Read(ref _copying) != 0 && _copyToken.IsCancellationRequested)
+            {
+                _call.OnReadFailed(new OperationCanceledException(_copyToken), _copyToken);
+            }
+
             _call.OnDisposed();
+            _inner.Dispose();
         }
 
         base.Dispose(disposing);

@@ -116,22 +116,7 @@ internal sealed class CallState : IWarningSink
     /// <summary>The request failed before a response. Always false, to be used as an exception filter.</summary>
     public bool OnSendFailed(Exception exception, CancellationToken callerToken)
     {
-        if (exception is OperationCanceledException && callerToken.IsCancellationRequested)
-        {
-            if (CancellationCause.IsLinkedTimeout(callerToken))
-            {
-                Finish(EndReason.SendFailed, TimedOut(exception));
-            }
-            else
-            {
-                Finish(EndReason.Cancelled, exception);
-            }
-        }
-        else
-        {
-            Finish(EndReason.SendFailed, exception);
-        }
-
+        Finish(exception, callerToken, EndReason.SendFailed);
         return false;
     }
 
@@ -217,17 +202,7 @@ internal sealed class CallState : IWarningSink
         Finish(exception is OperationCanceledException ? EndReason.Cancelled : EndReason.ReadFailed, exception);
 
     /// <summary>A read with <paramref name="token"/> failed: HttpClient's buffering of the body runs under its <c>Timeout</c>.</summary>
-    public void OnReadFailed(Exception exception, CancellationToken token)
-    {
-        if (exception is OperationCanceledException && CancellationCause.IsLinkedTimeout(token))
-        {
-            Finish(EndReason.ReadFailed, TimedOut(exception));
-        }
-        else
-        {
-            OnReadFailed(exception);
-        }
-    }
+    public void OnReadFailed(Exception exception, CancellationToken token) => Finish(exception, token, EndReason.ReadFailed);
 
     public void OnDisposed() => Finish(EndReason.Disposed, null);
 
@@ -297,8 +272,27 @@ internal sealed class CallState : IWarningSink
         return state;
     }
 
-    // HttpClient.Timeout fired: recorded as HttpClient reports it to the caller, a timeout (network_error, timeout).
-    private static TimeoutException TimedOut(Exception cancellation) => new("HttpClient.Timeout elapsed.", cancellation);
+    // A failure while the token was cancelled is the cancellation's doing (HttpClient counts an HttpRequestException
+    // then as cancelled too): HttpClient.Timeout is recorded as HttpClient reports it to the caller, a timeout
+    // (network_error, timeout); the caller's own cancellation is an abort.
+    private void Finish(Exception exception, CancellationToken token, EndReason failed)
+    {
+        if (exception is OperationCanceledException or HttpRequestException && token.IsCancellationRequested)
+        {
+            if (CancellationCause.IsLinkedTimeout(token))
+            {
+                Finish(failed, new TimeoutException("HttpClient.Timeout elapsed.", exception));
+            }
+            else
+            {
+                Finish(EndReason.Cancelled, exception);
+            }
+        }
+        else
+        {
+            Finish(exception is OperationCanceledException && failed == EndReason.ReadFailed ? EndReason.Cancelled : failed, exception);
+        }
+    }
 
     private static DateTimeOffset TruncateToMilliseconds(DateTimeOffset time) =>
         new(time.UtcTicks - (time.UtcTicks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
