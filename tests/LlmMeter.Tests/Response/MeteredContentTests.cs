@@ -73,6 +73,36 @@ public sealed class MeteredContentTests
         Assert.Equal(50, record.OutputTokens);
     }
 
+    [Theory]
+    [MemberData(nameof(SendModes.Both), MemberType = typeof(SendModes))]
+    public async Task CopyTo_StreamCopiedToTheEnd_EveryByteMeteredOnce(SendMode mode)
+    {
+        await using var openRouter = await KestrelOpenRouter.StartAsync();
+        var sse = OpenRouterSamples.StreamUsageOnEmptyChoices("openai/gpt-4o");
+        openRouter.Stream([sse[..40], sse[40..]]);
+        var sink = new CollectingSink();
+        using var metered = Metered.Client(openRouter.BaseAddress, sink);
+        var request = new HttpRequestMessage(HttpMethod.Post, "chat/completions") { Content = LlmMeterHandlerTests.Json("""{"model":"openai/gpt-4o","stream":true}""") };
+
+        using var response = await metered.SendAs(mode, request, HttpCompletionOption.ResponseHeadersRead);
+        using var copy = new MemoryStream();
+        if (mode == SendMode.Async)
+        {
+            await (await response.Content.ReadAsStreamAsync()).CopyToAsync(copy);
+        }
+        else
+        {
+            response.Content.ReadAsStream().CopyTo(copy);
+        }
+
+        Assert.Equal(sse, System.Text.Encoding.UTF8.GetString(copy.ToArray()));
+        var record = await sink.SingleAsync();
+        Assert.Equal(LlmCallOutcome.Success, record.Outcome);
+        Assert.Equal(12, record.InputTokens);
+        Assert.Equal(2, record.OutputTokens);
+        Assert.NotNull(record.TtftMs);
+    }
+
     private static async Task<Exception> Failure(HttpClient client, SendMode mode, Reading reading)
     {
         var completion = reading == Reading.Buffered ? HttpCompletionOption.ResponseContentRead : HttpCompletionOption.ResponseHeadersRead;
