@@ -5,8 +5,12 @@ namespace LlmMeter.Request;
 
 /// <summary>
 /// Reads <c>model</c>, <c>models</c>, <c>stream</c>, <c>provider</c> and the size of the prompt text from a request body in one
-/// forward pass with <see cref="Utf8JsonReader"/> (no DOM). The body that goes out is never changed: byte-array
-/// contents are serialised again from their array, and other contents are buffered by HttpContent first.
+/// forward pass with <see cref="Utf8JsonReader"/> (no DOM). The bytes that go out are never changed: byte-array
+/// contents are serialised again from their array; other contents are buffered first, by HttpContent itself on
+/// the asynchronous path and into a <see cref="BufferedRequestContent"/> on the synchronous one (HttpContent has
+/// no synchronous buffering). Either way the body can then be read again, by the policy's rewrite and by the
+/// inner handler. A body that fails to buffer is replaced by a <see cref="FailedRequestContent"/> that fails
+/// the send with the same exception.
 /// </summary>
 internal static class RequestBodyReader
 {
@@ -14,16 +18,16 @@ internal static class RequestBodyReader
     public const string NotJson = "request_body_not_json";
     public const string NotRead = "request_body_not_read";
 
-    public static async ValueTask<RequestInfo> ReadAsync(HttpContent? content, CancellationToken cancellationToken)
+    public static async ValueTask<RequestInfo> ReadAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        if (content is null)
+        if (request.Content is not { } content)
         {
             return new RequestInfo { Warning = NoBody };
         }
 
         if (IsReplayable(content))
         {
-            return Read(content, cancellationToken); // In memory already: no I/O, no need for async.
+            return ParseReplayable(content, cancellationToken); // In memory already: no I/O, no need for async.
         }
 
         try
@@ -41,28 +45,55 @@ internal static class RequestBodyReader
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // The content's own failure (or the caller's cancellation) resurfaces when the inner handler
-            // sends it; the record just says the body could not be read.
-            return new RequestInfo { Warning = NotRead };
+            return Unreadable(request, content, ex);
         }
     }
 
-    public static RequestInfo Read(HttpContent? content, CancellationToken cancellationToken)
+    public static RequestInfo Read(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        if (content is null)
+        if (request.Content is not { } content)
         {
             return new RequestInfo { Warning = NoBody };
         }
 
-        if (!IsReplayable(content))
+        if (IsReplayable(content))
         {
-            // HttpContent has no synchronous buffering; reading it here could consume a one-shot stream.
-            return new RequestInfo { Warning = NotRead };
+            return ParseReplayable(content, cancellationToken);
         }
 
+        byte[] body;
+        try
+        {
+            using var collector = new PooledBufferStream();
+            content.CopyTo(collector, null, cancellationToken);
+            body = collector.WrittenSpan.ToArray();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return Unreadable(request, content, ex);
+        }
+
+        // The caller's content is spent (a one-shot stream): its bytes go out from memory instead.
+        request.Content = new BufferedRequestContent(body, content, sameBytes: true);
+        return Parse(body);
+    }
+
+    /// <summary>True when the body was read: the policy may rewrite it.</summary>
+    public static bool WasRead(RequestInfo info) => info.Warning is not (NoBody or NotRead);
+
+    private static RequestInfo ParseReplayable(HttpContent content, CancellationToken cancellationToken)
+    {
         using var collector = new PooledBufferStream();
         content.CopyTo(collector, null, cancellationToken);
         return Parse(collector.WrittenSpan);
+    }
+
+    // The content's own failure (or the caller's cancellation) resurfaces, unchanged, when the inner handler
+    // sends it; the record just says the body could not be read.
+    private static RequestInfo Unreadable(HttpRequestMessage request, HttpContent content, Exception failure)
+    {
+        request.Content = new FailedRequestContent(failure, content);
+        return new RequestInfo { Warning = NotRead };
     }
 
     public static RequestInfo Parse(ReadOnlySpan<byte> body)

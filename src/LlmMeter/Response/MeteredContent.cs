@@ -5,12 +5,15 @@ namespace LlmMeter.Response;
 
 /// <summary>
 /// Stands in for the response content: same headers, same bytes, read from the original content through a
-/// <see cref="MeteredStream"/>. Nothing is read ahead of the caller.
+/// <see cref="MeteredStream"/>, or copied by the original content into a <see cref="MeteredCopyTarget"/>.
+/// Nothing is read ahead of the caller.
 /// </summary>
 internal sealed class MeteredContent : HttpContent
 {
     private readonly HttpContent _inner;
     private readonly CallState _call;
+    private CancellationToken _copyToken;
+    private int _copying;
 
     public MeteredContent(HttpContent inner, CallState call)
     {
@@ -33,19 +36,52 @@ internal sealed class MeteredContent : HttpContent
     protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
         SerializeToStreamAsync(stream, context, CancellationToken.None);
 
+    // Buffering (HttpClient's default, ReadAsStringAsync, ReadAsByteArrayAsync) and CopyTo run the original
+    // content's own copy into a metered destination: its exceptions reach the caller as they are.
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
-        var source = await CreateContentReadStreamAsync(cancellationToken).ConfigureAwait(false);
-        await using (source.ConfigureAwait(false))
+        BeginCopy(cancellationToken);
+        try
         {
-            await source.CopyToAsync(stream, cancellationToken).ConfigureAwait(false);
+            await _inner.CopyToAsync(new MeteredCopyTarget(stream, _call), context, cancellationToken).ConfigureAwait(false);
         }
+        catch (Exception ex)
+        {
+            _call.OnReadFailed(ex, cancellationToken);
+            throw;
+        }
+        finally
+        {
+            Volatile.Write(ref _copying, 0);
+        }
+
+        _call.OnEndOfBody();
     }
 
     protected override void SerializeToStream(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
-        using var source = CreateContentReadStream(cancellationToken);
-        source.CopyTo(stream);
+        BeginCopy(cancellationToken);
+        try
+        {
+            _inner.CopyTo(new MeteredCopyTarget(stream, _call), context, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            _call.OnReadFailed(ex, cancellationToken);
+            throw;
+        }
+        finally
+        {
+            Volatile.Write(ref _copying, 0);
+        }
+
+        _call.OnEndOfBody();
+    }
+
+    private void BeginCopy(CancellationToken cancellationToken)
+    {
+        _copyToken = cancellationToken;
+        Volatile.Write(ref _copying, 1);
     }
 
     protected override Task<Stream> CreateContentReadStreamAsync() => CreateContentReadStreamAsync(CancellationToken.None);
@@ -58,7 +94,7 @@ internal sealed class MeteredContent : HttpContent
         }
         catch (Exception ex)
         {
-            _call.OnReadFailed(ex);
+            _call.OnReadFailed(ex, cancellationToken);
             throw;
         }
     }
@@ -71,7 +107,7 @@ internal sealed class MeteredContent : HttpContent
         }
         catch (Exception ex)
         {
-            _call.OnReadFailed(ex);
+            _call.OnReadFailed(ex, cancellationToken);
             throw;
         }
     }
@@ -87,8 +123,15 @@ internal sealed class MeteredContent : HttpContent
     {
         if (disposing)
         {
-            _inner.Dispose();
+            // HttpClient's synchronous buffering cancels (its Timeout, the caller's token) by disposing the
+            // content: that is the copy's cancellation, recorded before the read fails, not a dispose.
+            if (Volatile.Read(ref _copying) != 0 && _copyToken.IsCancellationRequested)
+            {
+                _call.OnReadFailed(new OperationCanceledException(_copyToken), _copyToken);
+            }
+
             _call.OnDisposed();
+            _inner.Dispose();
         }
 
         base.Dispose(disposing);

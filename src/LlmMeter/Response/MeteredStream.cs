@@ -100,6 +100,38 @@ internal sealed class MeteredStream : Stream
         return read;
     }
 
+    // The inner stream's own copy (HttpClient's response streams have one) into a metered destination: the
+    // same exceptions, messages included, as copying without the meter.
+    public override void CopyTo(Stream destination, int bufferSize)
+    {
+        try
+        {
+            _inner.CopyTo(new MeteredCopyTarget(destination, _call), bufferSize);
+        }
+        catch (Exception ex)
+        {
+            _call.OnReadFailed(ex);
+            throw;
+        }
+
+        _call.OnEndOfBody();
+    }
+
+    public override async Task CopyToAsync(Stream destination, int bufferSize, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _inner.CopyToAsync(new MeteredCopyTarget(destination, _call), bufferSize, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            _call.OnReadFailed(ex);
+            throw;
+        }
+
+        _call.OnEndOfBody();
+    }
+
     public override void Flush()
     {
     }

@@ -12,14 +12,15 @@ public sealed class LlmMeterHandlerTests : IDisposable
 
     public void Dispose() => _openRouter.Dispose();
 
-    [Fact]
-    public async Task SendAsync_NonStreamingChat_RecordsServedModelTokensAndReportedCost()
+    [Theory]
+    [MemberData(nameof(SendModes.Both), MemberType = typeof(SendModes))]
+    public async Task Send_NonStreamingChat_RecordsServedModelTokensAndReportedCost(SendMode mode)
     {
         _openRouter.Json("chat/completions", OpenRouterSamples.ChatResponse);
         using var http = Metered.Client(_openRouter.ApiRoot, _sink, o => o.DefaultTags["env"] = "test");
 
-        using var response = await http.PostAsync("chat/completions", Json(OpenRouterSamples.ChatRequest));
-        var body = await response.Content.ReadAsStringAsync();
+        using var response = await http.PostAs(mode, "chat/completions", Json(OpenRouterSamples.ChatRequest));
+        var body = await response.ReadAs(mode);
 
         var record = await _sink.SingleAsync();
         Assert.Equal("gen-1785175967-0yUbjrUVCs9RPx0pedNA", record.Id);
@@ -48,23 +49,25 @@ public sealed class LlmMeterHandlerTests : IDisposable
         Assert.Contains("friendly greeting", body);
     }
 
-    [Fact]
-    public async Task SendAsync_ResponseBytes_AreExactlyWhatTheServerSent()
+    [Theory]
+    [MemberData(nameof(SendModes.Both), MemberType = typeof(SendModes))]
+    public async Task Send_ResponseBytes_AreExactlyWhatTheServerSent(SendMode mode)
     {
         var sent = OpenRouterSamples.Chat("openai/gpt-4o", content: "caf\\u00e9 \\ud83d\\ude00 ok");
         _openRouter.Json("chat/completions", sent);
         using var http = Metered.Client(_openRouter.ApiRoot, _sink);
 
-        using var response = await http.PostAsync("chat/completions", Json("""{"model":"openai/gpt-4o","messages":[]}"""));
-        var received = await response.Content.ReadAsByteArrayAsync();
+        using var response = await http.PostAs(mode, "chat/completions", Json("""{"model":"openai/gpt-4o","messages":[]}"""));
+        var received = await response.ReadBytesAs(mode);
 
         Assert.Equal(Encoding.UTF8.GetBytes(sent), received);
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal(received.Length, response.Content.Headers.ContentLength);
     }
 
-    [Fact]
-    public async Task SendAsync_RequestBody_GoesOutByteIdentical()
+    [Theory]
+    [MemberData(nameof(SendModes.Both), MemberType = typeof(SendModes))]
+    public async Task Send_RequestBody_GoesOutByteIdentical(SendMode mode)
     {
         _openRouter.Json("chat/completions", OpenRouterSamples.Chat("openai/gpt-4o"));
         using var http = Metered.Client(_openRouter.ApiRoot, _sink);
@@ -75,37 +78,39 @@ public sealed class LlmMeterHandlerTests : IDisposable
             """;
         var bytes = Encoding.UTF8.GetBytes(body);
 
-        using var response = await http.PostAsync("chat/completions", new ByteArrayContent(bytes) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } });
-        await response.Content.ReadAsStringAsync();
+        using var response = await http.PostAs(mode, "chat/completions", new ByteArrayContent(bytes) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } });
+        await response.ReadAs(mode);
 
         Assert.Equal(bytes, Assert.Single(_openRouter.ReceivedBodies()));
         var record = await _sink.SingleAsync();
         Assert.Equal(["openai/gpt-4o", "anthropic/claude-3.5-sonnet"], record.FallbackModels);
     }
 
-    [Fact]
-    public async Task SendAsync_StreamContentRequest_IsReadAndSentUnchanged()
+    [Theory]
+    [MemberData(nameof(SendModes.Both), MemberType = typeof(SendModes))]
+    public async Task Send_StreamContentRequest_IsReadAndSentUnchanged(SendMode mode)
     {
         _openRouter.Json("chat/completions", OpenRouterSamples.Chat("openai/gpt-4o"));
         using var http = Metered.Client(_openRouter.ApiRoot, _sink);
         var bytes = Encoding.UTF8.GetBytes("""{"model":"openai/gpt-4o","messages":[{"role":"user","content":"x"}]}""");
 
         // A one-shot, non-seekable stream: the handler must buffer it through HttpContent, not consume it.
-        using var response = await http.PostAsync("chat/completions", new StreamContent(new NonSeekableStream(bytes)));
-        await response.Content.ReadAsStringAsync();
+        using var response = await http.PostAs(mode, "chat/completions", new StreamContent(new NonSeekableStream(bytes)));
+        await response.ReadAs(mode);
 
         Assert.Equal(bytes, Assert.Single(_openRouter.ReceivedBodies()));
         Assert.Equal("openai/gpt-4o", (await _sink.SingleAsync()).RequestedModel);
     }
 
-    [Fact]
-    public async Task SendAsync_NonJsonBody_PassesThroughAndSaysSo()
+    [Theory]
+    [MemberData(nameof(SendModes.Both), MemberType = typeof(SendModes))]
+    public async Task Send_NonJsonBody_PassesThroughAndSaysSo(SendMode mode)
     {
         _openRouter.Json("chat/completions", OpenRouterSamples.Chat("openai/gpt-4o"));
         using var http = Metered.Client(_openRouter.ApiRoot, _sink);
 
-        using var response = await http.PostAsync("chat/completions", new StringContent("model=openai/gpt-4o&not json"));
-        await response.Content.ReadAsStringAsync();
+        using var response = await http.PostAs(mode, "chat/completions", new StringContent("model=openai/gpt-4o&not json"));
+        await response.ReadAs(mode);
 
         Assert.Equal("model=openai/gpt-4o&not json", Encoding.UTF8.GetString(Assert.Single(_openRouter.ReceivedBodies())));
         var record = await _sink.SingleAsync();
@@ -115,24 +120,26 @@ public sealed class LlmMeterHandlerTests : IDisposable
         Assert.Equal(LlmCallOutcome.Success, record.Outcome);
     }
 
-    [Fact]
-    public async Task SendAsync_NonJsonResponse_IsReturnedUntouchedAndRecorded()
+    [Theory]
+    [MemberData(nameof(SendModes.Both), MemberType = typeof(SendModes))]
+    public async Task Send_NonJsonResponse_IsReturnedUntouchedAndRecorded(SendMode mode)
     {
         _openRouter.Raw("chat/completions", 502, "text/html", "<html>Bad gateway</html>");
         using var http = Metered.Client(_openRouter.ApiRoot, _sink);
 
-        using var response = await http.PostAsync("chat/completions", Json("""{"model":"openai/gpt-4o"}"""));
+        using var response = await http.PostAs(mode, "chat/completions", Json("""{"model":"openai/gpt-4o"}"""));
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
-        Assert.Equal("<html>Bad gateway</html>", await response.Content.ReadAsStringAsync());
+        Assert.Equal("<html>Bad gateway</html>", await response.ReadAs(mode));
         var record = await _sink.SingleAsync();
         Assert.Equal(LlmCallOutcome.HttpError, record.Outcome);
         Assert.Equal(LlmErrorType.UpstreamUnavailable, record.ErrorType);
         Assert.Contains("response_body_not_json", record.Warnings!);
     }
 
-    [Fact]
-    public async Task SendAsync_OtherHostOrPath_PassesThroughUnmetered()
+    [Theory]
+    [MemberData(nameof(SendModes.Both), MemberType = typeof(SendModes))]
+    public async Task Send_OtherHostOrPath_PassesThroughUnmetered(SendMode mode)
     {
         _openRouter.Json("chat/completions", OpenRouterSamples.Chat("openai/gpt-4o"));
         _openRouter.Server.Given(global::WireMock.RequestBuilders.Request.Create().WithPath("/other/chat/completions").UsingPost())
@@ -142,13 +149,13 @@ public sealed class LlmMeterHandlerTests : IDisposable
         var otherPath = new Uri(_openRouter.Server.Url + "/other/chat/completions");
         var request = new HttpRequestMessage(HttpMethod.Post, otherPath) { Content = Json("""{"model":"x"}""") };
         request.Headers.Add("X-LlmMeter-Tags", "team=search");
-        using var response = await http.SendAsync(request);
-        await response.Content.ReadAsStringAsync();
+        using var response = await http.SendAs(mode, request);
+        await response.ReadAs(mode);
 
         // Same port on "localhost" is another host as far as the base address goes.
         var otherHost = new Uri(_openRouter.ApiRoot.ToString().Replace("127.0.0.1", "localhost", StringComparison.Ordinal) + "chat/completions");
-        using var response2 = await http.PostAsync(otherHost, Json("""{"model":"x"}"""));
-        await response2.Content.ReadAsStringAsync();
+        using var response2 = await http.PostAs(mode, otherHost, Json("""{"model":"x"}"""));
+        await response2.ReadAs(mode);
 
         Assert.Empty(_sink.Records);
         var entry = _openRouter.Server.LogEntries.First(e => e.RequestMessage.Path == "/other/chat/completions");
@@ -156,8 +163,9 @@ public sealed class LlmMeterHandlerTests : IDisposable
         Assert.IsNotType<LlmMeter.Response.MeteredContent>(response.Content);
     }
 
-    [Fact]
-    public async Task SendAsync_TagHeader_IsRemovedAndMergedOverScopeAndDefaults()
+    [Theory]
+    [MemberData(nameof(SendModes.Both), MemberType = typeof(SendModes))]
+    public async Task Send_TagHeader_IsRemovedAndMergedOverScopeAndDefaults(SendMode mode)
     {
         _openRouter.Json("chat/completions", OpenRouterSamples.Chat("openai/gpt-4o"));
         using var http = Metered.Client(_openRouter.ApiRoot, _sink, o =>
@@ -170,8 +178,8 @@ public sealed class LlmMeterHandlerTests : IDisposable
         {
             var request = new HttpRequestMessage(HttpMethod.Post, "chat/completions") { Content = Json("""{"model":"openai/gpt-4o"}""") };
             request.Headers.Add("X-LlmMeter-Tags", "feature=summarize, tenant = acme");
-            using var response = await http.SendAsync(request);
-            await response.Content.ReadAsStringAsync();
+            using var response = await http.SendAs(mode, request);
+            await response.ReadAs(mode);
         }
 
         var record = await _sink.SingleAsync();
@@ -182,15 +190,16 @@ public sealed class LlmMeterHandlerTests : IDisposable
         Assert.False(headers.ContainsKey("X-LlmMeter-Tags"));
     }
 
-    [Fact]
-    public async Task SendAsync_AuthorizationHeader_IsSentButNeverRecorded()
+    [Theory]
+    [MemberData(nameof(SendModes.Both), MemberType = typeof(SendModes))]
+    public async Task Send_AuthorizationHeader_IsSentButNeverRecorded(SendMode mode)
     {
         _openRouter.Json("chat/completions", OpenRouterSamples.Chat("openai/gpt-4o"));
         using var http = Metered.Client(_openRouter.ApiRoot, _sink);
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "sk-or-v1-secret-key");
 
-        using var response = await http.PostAsync("chat/completions", Json("""{"model":"openai/gpt-4o","messages":[{"role":"user","content":"my secret prompt"}]}"""));
-        await response.Content.ReadAsStringAsync();
+        using var response = await http.PostAs(mode, "chat/completions", Json("""{"model":"openai/gpt-4o","messages":[{"role":"user","content":"my secret prompt"}]}"""));
+        await response.ReadAs(mode);
 
         var json = LlmMeterJson.Serialize(await _sink.SingleAsync());
         Assert.DoesNotContain("sk-or-v1", json);
@@ -199,16 +208,17 @@ public sealed class LlmMeterHandlerTests : IDisposable
         Assert.Equal("Bearer sk-or-v1-secret-key", _openRouter.Server.LogEntries.Single().RequestMessage.Headers!["Authorization"].Single());
     }
 
-    [Fact]
-    public async Task SendAsync_RoutingMetadataOption_SendsHeaderAndReadsAttempts()
+    [Theory]
+    [MemberData(nameof(SendModes.Both), MemberType = typeof(SendModes))]
+    public async Task Send_RoutingMetadataOption_SendsHeaderAndReadsAttempts(SendMode mode)
     {
         _openRouter.Json("chat/completions", OpenRouterSamples.Chat(
             "anthropic/claude-3.5-sonnet",
             extra: ""","openrouter_metadata":{"requested":"openai/gpt-4o","strategy":"fallback","attempt":2,"attempts":[{"provider":"OpenAI","model":"openai/gpt-4o","status":429},{"provider":"Anthropic","model":"anthropic/claude-3.5-sonnet","status":200}]}"""));
         using var http = Metered.Client(_openRouter.ApiRoot, _sink, o => o.RequestRoutingMetadata = true);
 
-        using var response = await http.PostAsync("chat/completions", Json("""{"model":"openai/gpt-4o","models":["openai/gpt-4o","anthropic/claude-3.5-sonnet"]}"""));
-        await response.Content.ReadAsStringAsync();
+        using var response = await http.PostAs(mode, "chat/completions", Json("""{"model":"openai/gpt-4o","models":["openai/gpt-4o","anthropic/claude-3.5-sonnet"]}"""));
+        await response.ReadAs(mode);
 
         var record = await _sink.SingleAsync();
         Assert.Equal("enabled", _openRouter.Server.LogEntries.Single().RequestMessage.Headers!["X-OpenRouter-Metadata"].Single());
@@ -217,14 +227,15 @@ public sealed class LlmMeterHandlerTests : IDisposable
         Assert.Equal(2, record.Attempts);
     }
 
-    [Fact]
-    public async Task SendAsync_GenerationIdHeader_IsTheIdWhenTheBodyHasNone()
+    [Theory]
+    [MemberData(nameof(SendModes.Both), MemberType = typeof(SendModes))]
+    public async Task Send_GenerationIdHeader_IsTheIdWhenTheBodyHasNone(SendMode mode)
     {
         _openRouter.Json("embeddings", """{"object":"list","data":[],"model":"openai/text-embedding-3-small","usage":{"prompt_tokens":8,"total_tokens":8}}""", 200, ("X-Generation-Id", "gen-emb-42"));
         using var http = Metered.Client(_openRouter.ApiRoot, _sink);
 
-        using var response = await http.PostAsync("embeddings", Json("""{"model":"openai/text-embedding-3-small","input":"hello"}"""));
-        await response.Content.ReadAsStringAsync();
+        using var response = await http.PostAs(mode, "embeddings", Json("""{"model":"openai/text-embedding-3-small","input":"hello"}"""));
+        await response.ReadAs(mode);
 
         var record = await _sink.SingleAsync();
         Assert.Equal("gen-emb-42", record.Id);
@@ -232,16 +243,17 @@ public sealed class LlmMeterHandlerTests : IDisposable
         Assert.Equal(8, record.InputTokens);
     }
 
-    [Fact]
-    public async Task SendAsync_NoIdAnywhere_GetsAUniqueLocalId()
+    [Theory]
+    [MemberData(nameof(SendModes.Both), MemberType = typeof(SendModes))]
+    public async Task Send_NoIdAnywhere_GetsAUniqueLocalId(SendMode mode)
     {
         _openRouter.Json("completions", """{"model":"openai/gpt-3.5-turbo-instruct","choices":[{"text":"x","finish_reason":"stop"}]}""");
         using var http = Metered.Client(_openRouter.ApiRoot, _sink);
 
         for (var i = 0; i < 2; i++)
         {
-            using var response = await http.PostAsync("completions", Json("""{"model":"openai/gpt-3.5-turbo-instruct","prompt":"x"}"""));
-            await response.Content.ReadAsStringAsync();
+            using var response = await http.PostAs(mode, "completions", Json("""{"model":"openai/gpt-3.5-turbo-instruct","prompt":"x"}"""));
+            await response.ReadAs(mode);
         }
 
         var ids = _sink.Records.Select(r => r.Id).ToList();
@@ -251,8 +263,9 @@ public sealed class LlmMeterHandlerTests : IDisposable
         Assert.All(_sink.Records, r => Assert.Equal(LlmEndpoints.Completions, r.Endpoint));
     }
 
-    [Fact]
-    public async Task SendAsync_ServerUnreachable_RecordsNetworkErrorAndRethrowsTheOriginalException()
+    [Theory]
+    [MemberData(nameof(SendModes.Both), MemberType = typeof(SendModes))]
+    public async Task Send_ServerUnreachable_RecordsNetworkErrorAndRethrowsTheOriginalException(SendMode mode)
     {
         using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -261,7 +274,7 @@ public sealed class LlmMeterHandlerTests : IDisposable
         var root = new Uri($"http://127.0.0.1:{port}/api/v1/");
         using var http = Metered.Client(root, _sink);
 
-        var ex = await Assert.ThrowsAsync<HttpRequestException>(() => http.PostAsync("chat/completions", Json("""{"model":"openai/gpt-4o"}""")));
+        var ex = await Assert.ThrowsAsync<HttpRequestException>(() => http.PostAs(mode, "chat/completions", Json("""{"model":"openai/gpt-4o"}""")));
 
         Assert.IsType<System.Net.Sockets.SocketException>(ex.InnerException);
         var record = await _sink.SingleAsync();
@@ -270,41 +283,27 @@ public sealed class LlmMeterHandlerTests : IDisposable
         Assert.Equal("openai/gpt-4o", record.RequestedModel);
     }
 
-    [Fact]
-    public async Task SendAsync_SinkThrows_CallSucceedsAndOtherWorkContinues()
+    [Theory]
+    [MemberData(nameof(SendModes.Both), MemberType = typeof(SendModes))]
+    public async Task Send_SinkThrows_CallSucceedsAndOtherWorkContinues(SendMode mode)
     {
         _openRouter.Json("chat/completions", OpenRouterSamples.Chat("openai/gpt-4o"));
         using var http = Metered.Client(_openRouter.ApiRoot, new ThrowingSink());
 
-        using var response = await http.PostAsync("chat/completions", Json("""{"model":"openai/gpt-4o"}"""));
+        using var response = await http.PostAs(mode, "chat/completions", Json("""{"model":"openai/gpt-4o"}"""));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains("gpt-4o", await response.Content.ReadAsStringAsync());
+        Assert.Contains("gpt-4o", await response.ReadAs(mode));
     }
 
-    [Fact]
-    public void Send_Synchronous_IsMeteredToo()
+    [Theory]
+    [MemberData(nameof(SendModes.Both), MemberType = typeof(SendModes))]
+    public async Task Send_UnreadableRequestContent_CallerSeesItsOwnErrorAndTheRecordSaysSo(SendMode mode)
     {
         _openRouter.Json("chat/completions", OpenRouterSamples.Chat("openai/gpt-4o"));
         using var http = Metered.Client(_openRouter.ApiRoot, _sink);
 
-        using var response = http.Send(new HttpRequestMessage(HttpMethod.Post, "chat/completions") { Content = Json("""{"model":"openai/gpt-4o"}""") });
-        using var reader = new StreamReader(response.Content.ReadAsStream());
-        reader.ReadToEnd();
-
-        var record = Assert.Single(_sink.Records);
-        Assert.Equal("openai/gpt-4o", record.RequestedModel);
-        Assert.Equal(50, record.OutputTokens);
-        Assert.Equal(LlmCallOutcome.Success, record.Outcome);
-    }
-
-    [Fact]
-    public async Task SendAsync_UnreadableRequestContent_CallerSeesItsOwnErrorAndTheRecordSaysSo()
-    {
-        _openRouter.Json("chat/completions", OpenRouterSamples.Chat("openai/gpt-4o"));
-        using var http = Metered.Client(_openRouter.ApiRoot, _sink);
-
-        var ex = await Assert.ThrowsAnyAsync<Exception>(() => http.PostAsync("chat/completions", new StreamContent(new FailingStream())));
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => http.PostAs(mode, "chat/completions", new StreamContent(new FailingStream())));
 
         Assert.Contains("content source is broken", ex.ToString(), StringComparison.Ordinal);
         var record = await _sink.SingleAsync();

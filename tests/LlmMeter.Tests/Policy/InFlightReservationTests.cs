@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using LlmMeter.Policy;
+using LlmMeter.Tests.Handler;
 using LlmMeter.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 
@@ -8,8 +9,9 @@ namespace LlmMeter.Tests.Policy;
 
 public sealed class InFlightReservationTests
 {
-    [Fact]
-    public async Task Decide_CallsInFlightNearTheLimit_CountAtAverageCostAndBlockTheNextCall()
+    [Theory]
+    [MemberData(nameof(SendModes.Both), MemberType = typeof(SendModes))]
+    public async Task Decide_CallsInFlightNearTheLimit_CountAtAverageCostAndBlockTheNextCall(SendMode mode)
     {
         // $1 budget at $0.90, calls cost $0.04. After one call ($0.94), two calls held in flight would bring it to
         // $1.02: the fourth call must be blocked before their cost is known, not after they overran the limit.
@@ -45,17 +47,17 @@ public sealed class InFlightReservationTests
         var sink = new CollectingSink();
         using var client = Metered.Client(openRouter.BaseAddress, sink, o => o.Policy = policy);
 
-        using (var first = await Post(client))
+        using (var first = await Post(client, mode))
         {
             Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         }
 
         await sink.NextAsync();
-        var second = Post(client);
-        var third = Post(client);
+        var second = Post(client, mode);
+        var third = Post(client, mode);
         await WaitFor(() => openRouter.RequestBodies.Count == 3);
 
-        using (var fourth = await Post(client))
+        using (var fourth = await Post(client, mode))
         {
             Assert.Equal(HttpStatusCode.PaymentRequired, fourth.StatusCode);
         }
@@ -74,8 +76,9 @@ public sealed class InFlightReservationTests
         Assert.Equal(3, openRouter.RequestBodies.Count);
     }
 
-    private static Task<HttpResponseMessage> Post(HttpClient client) =>
-        client.PostAsync(new Uri("chat/completions", UriKind.Relative), new StringContent("""{"model":"openai/gpt-4o","messages":[]}""", Encoding.UTF8, "application/json"));
+    // On its own thread: a synchronous call held in flight must not hold the test.
+    private static Task<HttpResponseMessage> Post(HttpClient client, SendMode mode) =>
+        Task.Run(() => client.PostAs(mode, "chat/completions", new StringContent("""{"model":"openai/gpt-4o","messages":[]}""", Encoding.UTF8, "application/json")));
 
     private static async Task WaitFor(Func<bool> condition)
     {

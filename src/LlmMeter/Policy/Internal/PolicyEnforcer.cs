@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using LlmMeter.Internal;
 using LlmMeter.Record.Internal;
+using LlmMeter.Request;
 
 namespace LlmMeter.Policy.Internal;
 
@@ -46,12 +47,13 @@ internal static class PolicyEnforcer
     /// <summary>Rewrites the request body's models. False when the body could not be rewritten (the call goes out unchanged).</summary>
     public static bool TryRewrite(HttpRequestMessage request, CallState call, RoutingDecision decision, CancellationToken cancellationToken)
     {
-        if (request.Content is not { } content || decision.Mapper is not { } mapper)
+        // An unread body (no body, or one that failed to buffer) is never rewritten: it goes out as it is.
+        if (request.Content is not { } content || decision.Mapper is not { } mapper || !RequestBodyReader.WasRead(call.Request))
         {
             return false;
         }
 
-        // The body was already read (and buffered) by the meter, so reading it again is safe and synchronous.
+        // The meter buffered the body when it read it (both paths), so reading it again is safe and synchronous.
         using var buffer = new MemoryStream();
         content.CopyTo(buffer, null, cancellationToken);
         if (RequestRewriter.Rewrite(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), mapper) is not { } body)
@@ -59,15 +61,7 @@ internal static class PolicyEnforcer
             return false;
         }
 
-        var rewritten = new ByteArrayContent(body);
-        foreach (var header in content.Headers.NonValidated)
-        {
-            if (!header.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
-            {
-                rewritten.Headers.TryAddWithoutValidation(header.Key, header.Value);
-            }
-        }
-
+        var rewritten = new BufferedRequestContent(body, content, sameBytes: false);
         request.Content = rewritten;
         var info = call.Request;
         var original = info.RequestedModel;

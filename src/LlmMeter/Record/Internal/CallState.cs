@@ -102,21 +102,21 @@ internal sealed class CallState : IWarningSink
     public static async ValueTask<CallState> StartAsync(MeterCore core, HttpRequestMessage request, string endpoint, CancellationToken cancellationToken)
     {
         var tags = RequestHeaders.Prepare(core, request, out var tagWarning);
-        var info = await RequestBodyReader.ReadAsync(request.Content, cancellationToken).ConfigureAwait(false);
+        var info = await RequestBodyReader.ReadAsync(request, cancellationToken).ConfigureAwait(false);
         return Create(core, request.RequestUri!, endpoint, tags, info, tagWarning);
     }
 
     public static CallState Start(MeterCore core, HttpRequestMessage request, string endpoint, CancellationToken cancellationToken)
     {
         var tags = RequestHeaders.Prepare(core, request, out var tagWarning);
-        var info = RequestBodyReader.Read(request.Content, cancellationToken);
+        var info = RequestBodyReader.Read(request, cancellationToken);
         return Create(core, request.RequestUri!, endpoint, tags, info, tagWarning);
     }
 
     /// <summary>The request failed before a response. Always false, to be used as an exception filter.</summary>
     public bool OnSendFailed(Exception exception, CancellationToken callerToken)
     {
-        Finish(exception is OperationCanceledException && callerToken.IsCancellationRequested ? EndReason.Cancelled : EndReason.SendFailed, exception);
+        Finish(exception, callerToken, EndReason.SendFailed);
         return false;
     }
 
@@ -201,6 +201,9 @@ internal sealed class CallState : IWarningSink
     public void OnReadFailed(Exception exception) =>
         Finish(exception is OperationCanceledException ? EndReason.Cancelled : EndReason.ReadFailed, exception);
 
+    /// <summary>A read with <paramref name="token"/> failed: HttpClient's buffering of the body runs under its <c>Timeout</c>.</summary>
+    public void OnReadFailed(Exception exception, CancellationToken token) => Finish(exception, token, EndReason.ReadFailed);
+
     public void OnDisposed() => Finish(EndReason.Disposed, null);
 
     internal void Finish(EndReason reason, Exception? exception)
@@ -267,6 +270,28 @@ internal sealed class CallState : IWarningSink
         }
 
         return state;
+    }
+
+    // A failure while the token was cancelled is the cancellation's doing (HttpClient counts an HttpRequestException
+    // then as cancelled too): HttpClient.Timeout is recorded as HttpClient reports it to the caller, a timeout
+    // (network_error, timeout); the caller's own cancellation is an abort.
+    private void Finish(Exception exception, CancellationToken token, EndReason failed)
+    {
+        if (exception is OperationCanceledException or HttpRequestException && token.IsCancellationRequested)
+        {
+            if (CancellationCause.IsLinkedTimeout(token))
+            {
+                Finish(failed, new TimeoutException("HttpClient.Timeout elapsed.", exception));
+            }
+            else
+            {
+                Finish(EndReason.Cancelled, exception);
+            }
+        }
+        else
+        {
+            Finish(exception is OperationCanceledException && failed == EndReason.ReadFailed ? EndReason.Cancelled : failed, exception);
+        }
     }
 
     private static DateTimeOffset TruncateToMilliseconds(DateTimeOffset time) =>
