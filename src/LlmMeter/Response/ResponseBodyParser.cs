@@ -18,16 +18,17 @@ internal sealed class ResponseBodyParser : SseParser.IEventHandler, IDisposable
 {
     private readonly ResponseFacts _facts;
     private readonly IWarningSink _warnings;
-    private readonly ResponseScanner _scanner;
+    private readonly IResponseScanner _scanner;
+    private readonly Responses.ResponsesScanner? _responses;
     private readonly IncrementalJsonScanner? _json;
     private readonly SseParser? _sse;
     private RecentEvents? _recent;
 
-    public ResponseBodyParser(ResponseFacts facts, bool eventStream, IWarningSink warnings)
+    public ResponseBodyParser(ResponseFacts facts, bool eventStream, IWarningSink warnings, bool responsesApi = false)
     {
         _facts = facts;
         _warnings = warnings;
-        _scanner = new ResponseScanner(facts);
+        _scanner = responsesApi ? _responses = new Responses.ResponsesScanner(facts) : new ResponseScanner(facts);
         if (eventStream)
         {
             _sse = new SseParser();
@@ -113,6 +114,14 @@ internal sealed class ResponseBodyParser : SseParser.IEventHandler, IDisposable
 
     void SseParser.IEventHandler.OnEvent(ReadOnlySpan<byte> data)
     {
+        if (_responses is not null)
+        {
+            // Responses API events are typed and few kinds carry text: each is parsed; a terminal status ends the stream.
+            ScanEvent(data, countContent: true);
+            DoneSeen |= _responses.Ended;
+            return;
+        }
+
         // Once the first chunks gave the model and the first token, content deltas are measured and kept
         // for later, not parsed: usage, finish reason and errors come at the end (see RecentEvents).
         if (_facts.SawToken && _facts.Model is not null)

@@ -1,0 +1,446 @@
+using System.Text.Json;
+
+namespace LlmMeter.Response.Responses;
+
+/// <summary>
+/// Picks the metered fields out of OpenAI Responses API bodies (<c>POST /responses</c>), token by token: the JSON
+/// answer, and each typed stream event. The <c>response</c> object of <c>response.created</c>, <c>.completed</c>,
+/// <c>.failed</c> and <c>.incomplete</c> has the answer's shape (<c>id</c>, <c>model</c>, <c>status</c>,
+/// <c>usage</c>, <c>error</c>, <c>incomplete_details</c>, <c>output</c>); <c>*.delta</c> events carry a
+/// <c>delta</c> string; an <c>error</c> event carries <c>code</c> and <c>message</c>; OpenRouter's own error
+/// body or chunk (<c>{"error": {...}}</c>) is read too. Keys may come in any order: what depends on several
+/// keys is settled when their object closes. Never keeps message text.
+/// </summary>
+internal sealed class ResponsesScanner : IResponseScanner
+{
+    private const int MaxTrackedDepth = 16;
+
+    private readonly ResponseFacts _facts;
+    private readonly Ctx[] _stack = new Ctx[MaxTrackedDepth];
+    private int _depth;
+    private Prop _prop;
+
+    // The event being scanned (the root object).
+    private EventKind _eventKind;
+    private long _deltaBytes;
+    private string? _eventCode;
+    private bool _eventMessageMentionsLimit;
+
+    // The response object being scanned (the body's root, or an event's "response").
+    private string? _status;
+    private string? _incompleteReason;
+
+    // Across events: a function call among the outputs makes the finish reason "tool_calls".
+    private bool _calledTool;
+
+    public ResponsesScanner(ResponseFacts facts) => _facts = facts;
+
+    private enum Ctx : byte
+    {
+        Skip,
+        Root,
+        Response,
+        Usage,
+        InputDetails,
+        OutputDetails,
+        Error,
+        ErrorMetadata,
+        IncompleteDetails,
+        Output,
+        OutputItem,
+        Meta,
+        MetaAttempts,
+    }
+
+    private enum Prop : byte
+    {
+        None,
+        Type,
+        Delta,
+        Code,
+        Message,
+        Response,
+        Item,
+        Id,
+        Model,
+        Provider,
+        Status,
+        Usage,
+        InputTokens,
+        OutputTokens,
+        Cost,
+        InputDetails,
+        OutputDetails,
+        CachedTokens,
+        CacheWriteTokens,
+        ReasoningTokens,
+        Error,
+        Metadata,
+        ErrorType,
+        IncompleteDetails,
+        Reason,
+        Output,
+        Meta,
+        Strategy,
+        Attempt,
+        Attempts,
+    }
+
+    private enum EventKind : byte
+    {
+        Other,
+        Reasoning,
+        Error,
+    }
+
+    /// <summary>A terminal status (<c>completed</c>, <c>incomplete</c>, <c>failed</c>, <c>cancelled</c>) was seen: the stream's end.</summary>
+    public bool Ended { get; private set; }
+
+    public void Reset()
+    {
+        _depth = 0;
+        _prop = Prop.None;
+    }
+
+    public void Scan(ref Utf8JsonReader reader)
+    {
+        while (reader.Read())
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.PropertyName:
+                    _prop = Classify(Top, ref reader);
+                    break;
+                case JsonTokenType.StartObject:
+                    Push(_depth == 0 ? StartRoot() : ChildObject(Top, _prop));
+                    break;
+                case JsonTokenType.StartArray:
+                    Push(ChildArray(Top, _prop));
+                    break;
+                case JsonTokenType.EndObject:
+                case JsonTokenType.EndArray:
+                    var closing = Top;
+                    _depth--;
+                    _prop = Prop.None;
+                    OnClose(closing);
+                    break;
+                case JsonTokenType.String:
+                    OnString(ref reader);
+                    break;
+                case JsonTokenType.Number:
+                    OnNumber(ref reader);
+                    break;
+            }
+        }
+    }
+
+    private Ctx Top => _depth == 0 ? Ctx.Skip : _depth <= MaxTrackedDepth ? _stack[_depth - 1] : Ctx.Skip;
+
+    private static bool IsResponseLevel(Ctx ctx) => ctx is Ctx.Root or Ctx.Response;
+
+    private void Push(Ctx ctx)
+    {
+        if (_depth < MaxTrackedDepth)
+        {
+            _stack[_depth] = ctx;
+        }
+
+        _depth++;
+        _prop = Prop.None;
+    }
+
+    private Ctx StartRoot()
+    {
+        _eventKind = EventKind.Other;
+        _deltaBytes = 0;
+        _eventCode = null;
+        _eventMessageMentionsLimit = false;
+        StartResponse();
+        return Ctx.Root;
+    }
+
+    private void StartResponse()
+    {
+        _status = null;
+        _incompleteReason = null;
+    }
+
+    private Ctx ChildObject(Ctx parent, Prop prop)
+    {
+        switch (parent)
+        {
+            case Ctx.Root when prop == Prop.Response:
+                StartResponse();
+                return Ctx.Response;
+            case Ctx.Root when prop == Prop.Item:
+                return Ctx.OutputItem; // response.output_item.added/done: a function call shows here first.
+            case Ctx.Root or Ctx.Response when prop == Prop.Usage:
+                return Ctx.Usage;
+            case Ctx.Root or Ctx.Response when prop == Prop.Error:
+                _facts.HasError = true;
+                return Ctx.Error;
+            case Ctx.Root or Ctx.Response when prop == Prop.IncompleteDetails:
+                return Ctx.IncompleteDetails;
+            case Ctx.Root or Ctx.Response when prop == Prop.Meta:
+                _facts.HasRoutingMetadata = true;
+                return Ctx.Meta;
+            case Ctx.Usage when prop == Prop.InputDetails:
+                return Ctx.InputDetails;
+            case Ctx.Usage when prop == Prop.OutputDetails:
+                return Ctx.OutputDetails;
+            case Ctx.Error when prop == Prop.Metadata:
+                return Ctx.ErrorMetadata;
+            case Ctx.Output:
+                return Ctx.OutputItem;
+            case Ctx.MetaAttempts:
+                _facts.RoutingAttemptsCount++;
+                return Ctx.Skip;
+            default:
+                return Ctx.Skip;
+        }
+    }
+
+    private Ctx ChildArray(Ctx parent, Prop prop)
+    {
+        switch (parent)
+        {
+            case Ctx.Root or Ctx.Response when prop == Prop.Output:
+                return Ctx.Output;
+            case Ctx.Meta when prop == Prop.Attempts:
+                _facts.RoutingAttemptsCount = 0;
+                return Ctx.MetaAttempts;
+            default:
+                return Ctx.Skip;
+        }
+    }
+
+    private static Prop Classify(Ctx ctx, ref Utf8JsonReader reader)
+    {
+        switch (ctx)
+        {
+            case Ctx.Root:
+                if (reader.ValueTextEquals("type"u8)) return Prop.Type;
+                if (reader.ValueTextEquals("delta"u8)) return Prop.Delta;
+                if (reader.ValueTextEquals("response"u8)) return Prop.Response;
+                if (reader.ValueTextEquals("item"u8)) return Prop.Item;
+                if (reader.ValueTextEquals("code"u8)) return Prop.Code;
+                if (reader.ValueTextEquals("message"u8)) return Prop.Message;
+                return ClassifyResponse(ref reader);
+            case Ctx.Response:
+                return ClassifyResponse(ref reader);
+            case Ctx.Usage:
+                if (reader.ValueTextEquals("input_tokens"u8)) return Prop.InputTokens;
+                if (reader.ValueTextEquals("output_tokens"u8)) return Prop.OutputTokens;
+                if (reader.ValueTextEquals("cost"u8)) return Prop.Cost;
+                if (reader.ValueTextEquals("input_tokens_details"u8)) return Prop.InputDetails;
+                if (reader.ValueTextEquals("output_tokens_details"u8)) return Prop.OutputDetails;
+                return Prop.None;
+            case Ctx.InputDetails:
+                if (reader.ValueTextEquals("cached_tokens"u8)) return Prop.CachedTokens;
+                if (reader.ValueTextEquals("cache_write_tokens"u8)) return Prop.CacheWriteTokens;
+                return Prop.None;
+            case Ctx.OutputDetails:
+                return reader.ValueTextEquals("reasoning_tokens"u8) ? Prop.ReasoningTokens : Prop.None;
+            case Ctx.Error:
+                if (reader.ValueTextEquals("code"u8)) return Prop.Code;
+                if (reader.ValueTextEquals("message"u8)) return Prop.Message;
+                if (reader.ValueTextEquals("metadata"u8)) return Prop.Metadata;
+                return Prop.None;
+            case Ctx.ErrorMetadata:
+                return reader.ValueTextEquals("error_type"u8) ? Prop.ErrorType : Prop.None;
+            case Ctx.IncompleteDetails:
+                return reader.ValueTextEquals("reason"u8) ? Prop.Reason : Prop.None;
+            case Ctx.OutputItem:
+                return reader.ValueTextEquals("type"u8) ? Prop.Type : Prop.None;
+            case Ctx.Meta:
+                if (reader.ValueTextEquals("strategy"u8)) return Prop.Strategy;
+                if (reader.ValueTextEquals("attempt"u8)) return Prop.Attempt;
+                if (reader.ValueTextEquals("attempts"u8)) return Prop.Attempts;
+                return Prop.None;
+            default:
+                return Prop.None;
+        }
+    }
+
+    private static Prop ClassifyResponse(ref Utf8JsonReader reader)
+    {
+        if (reader.ValueTextEquals("id"u8)) return Prop.Id;
+        if (reader.ValueTextEquals("model"u8)) return Prop.Model;
+        if (reader.ValueTextEquals("provider"u8)) return Prop.Provider;
+        if (reader.ValueTextEquals("status"u8)) return Prop.Status;
+        if (reader.ValueTextEquals("usage"u8)) return Prop.Usage;
+        if (reader.ValueTextEquals("error"u8)) return Prop.Error;
+        if (reader.ValueTextEquals("incomplete_details"u8)) return Prop.IncompleteDetails;
+        if (reader.ValueTextEquals("output"u8)) return Prop.Output;
+        if (reader.ValueTextEquals("openrouter_metadata"u8)) return Prop.Meta;
+        return Prop.None;
+    }
+
+    private void OnString(ref Utf8JsonReader reader)
+    {
+        var ctx = Top;
+        switch (_prop)
+        {
+            case Prop.Type when ctx == Ctx.Root:
+                _eventKind = reader.ValueTextEquals("error"u8) ? EventKind.Error
+                    : Contains(ref reader, "reasoning"u8) ? EventKind.Reasoning
+                    : EventKind.Other;
+                break;
+            case Prop.Type when ctx == Ctx.OutputItem:
+                _calledTool |= reader.ValueTextEquals("function_call"u8) || reader.ValueTextEquals("custom_tool_call"u8);
+                break;
+            case Prop.Delta when ctx == Ctx.Root:
+                // Measured as written (escapes included), as chat deltas are: only the size is kept.
+                _deltaBytes += reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
+                break;
+            case Prop.Code when ctx == Ctx.Root:
+                _eventCode ??= reader.GetString();
+                break;
+            case Prop.Message when ctx == Ctx.Root:
+                _eventMessageMentionsLimit |= Contains(ref reader, "limit"u8) || Contains(ref reader, "Limit"u8);
+                break;
+            case Prop.Id when IsResponseLevel(ctx):
+                _facts.Id ??= reader.GetString();
+                break;
+            case Prop.Model when IsResponseLevel(ctx):
+                _facts.Model ??= reader.GetString();
+                break;
+            case Prop.Provider when IsResponseLevel(ctx):
+                _facts.Provider ??= reader.GetString();
+                break;
+            case Prop.Status when IsResponseLevel(ctx):
+                _status = reader.GetString();
+                break;
+            case Prop.Code when ctx == Ctx.Error:
+                SetErrorCode(reader.GetString());
+                break;
+            case Prop.Message when ctx == Ctx.Error:
+                // The message is not kept (it can quote the prompt); only whether it speaks of a limit.
+                _facts.ErrorMentionsLimit |= Contains(ref reader, "limit"u8) || Contains(ref reader, "Limit"u8);
+                break;
+            case Prop.ErrorType when ctx == Ctx.ErrorMetadata:
+                _facts.ErrorMetadataType ??= reader.GetString();
+                break;
+            case Prop.Reason when ctx == Ctx.IncompleteDetails:
+                _incompleteReason = reader.GetString();
+                break;
+            case Prop.Strategy when ctx == Ctx.Meta:
+                _facts.RoutingStrategy ??= reader.GetString();
+                break;
+        }
+    }
+
+    private void OnNumber(ref Utf8JsonReader reader)
+    {
+        switch (Top)
+        {
+            case Ctx.Usage when _prop == Prop.InputTokens:
+                _facts.PromptTokens = ReadLong(ref reader);
+                break;
+            case Ctx.Usage when _prop == Prop.OutputTokens:
+                _facts.CompletionTokens = ReadLong(ref reader);
+                break;
+            case Ctx.Usage when _prop == Prop.Cost:
+                // Beyond decimal's range: a value the record drops with a warning, never an exception here.
+                _facts.Cost = reader.TryGetDecimal(out var cost) ? cost : decimal.MaxValue;
+                break;
+            case Ctx.InputDetails when _prop == Prop.CachedTokens:
+                _facts.CachedTokens = ReadLong(ref reader);
+                break;
+            case Ctx.InputDetails when _prop == Prop.CacheWriteTokens:
+                _facts.CacheWriteTokens = ReadLong(ref reader);
+                break;
+            case Ctx.OutputDetails when _prop == Prop.ReasoningTokens:
+                _facts.ReasoningTokens = ReadLong(ref reader);
+                break;
+            case Ctx.Error when _prop == Prop.Code:
+                _facts.ErrorCode ??= reader.TryGetInt32(out var code) ? code : null;
+                break;
+            case Ctx.Meta when _prop == Prop.Attempt:
+                _facts.RoutingAttempt = reader.TryGetInt32(out var attempt) ? attempt : null;
+                break;
+        }
+    }
+
+    private void OnClose(Ctx closing)
+    {
+        if (closing is Ctx.Root or Ctx.Response)
+        {
+            FinishResponse();
+        }
+
+        if (closing == Ctx.Root && _depth == 0)
+        {
+            FinishEvent();
+        }
+    }
+
+    // A response object closed: a terminal status gives the finish reason, in chat completions' vocabulary.
+    private void FinishResponse()
+    {
+        var finish = _status switch
+        {
+            "completed" => _calledTool ? "tool_calls" : "stop",
+            "incomplete" => _incompleteReason switch
+            {
+                "max_output_tokens" or null => "length",
+                _ => _incompleteReason,
+            },
+            "failed" => "error",
+            "cancelled" => "cancelled",
+            _ => null,
+        };
+        if (finish is not null)
+        {
+            _facts.FinishReason ??= finish;
+            Ended = true;
+        }
+
+        _status = null;
+    }
+
+    private void FinishEvent()
+    {
+        if (_deltaBytes > 0)
+        {
+            _facts.ContentBytes += _deltaBytes;
+
+            // Time to first token counts visible output (text, refusal, tool-call arguments), as for chat.
+            _facts.SawToken |= _eventKind != EventKind.Reasoning;
+        }
+
+        if (_eventKind == EventKind.Error)
+        {
+            _facts.HasError = true;
+            SetErrorCode(_eventCode);
+            _facts.ErrorMentionsLimit |= _eventMessageMentionsLimit;
+        }
+    }
+
+    private void SetErrorCode(string? code)
+    {
+        if (code is null || _facts.ErrorCodeText is not null)
+        {
+            return;
+        }
+
+        _facts.ErrorCodeText = code;
+        if (int.TryParse(code, out var parsed))
+        {
+            _facts.ErrorCode ??= parsed;
+        }
+    }
+
+    private static long? ReadLong(ref Utf8JsonReader reader) =>
+        reader.TryGetInt64(out var value) ? value : reader.TryGetDouble(out var d) && d is >= 0 and < long.MaxValue ? (long)d : null;
+
+    private static bool Contains(ref Utf8JsonReader reader, ReadOnlySpan<byte> word)
+    {
+        if (reader.HasValueSequence || reader.ValueIsEscaped)
+        {
+            return reader.GetString()!.Contains(System.Text.Encoding.UTF8.GetString(word), StringComparison.Ordinal);
+        }
+
+        return reader.ValueSpan.IndexOf(word) >= 0;
+    }
+}
