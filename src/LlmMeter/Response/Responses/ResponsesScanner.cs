@@ -11,7 +11,7 @@ namespace LlmMeter.Response.Responses;
 /// body or chunk (<c>{"error": {...}}</c>) is read too. Keys may come in any order: what depends on several
 /// keys is settled when their object closes. Never keeps message text.
 /// </summary>
-internal sealed class ResponsesScanner : IResponseScanner
+internal sealed partial class ResponsesScanner : IResponseScanner
 {
     private const int MaxTrackedDepth = 16;
 
@@ -34,64 +34,6 @@ internal sealed class ResponsesScanner : IResponseScanner
     private bool _calledTool;
 
     public ResponsesScanner(ResponseFacts facts) => _facts = facts;
-
-    private enum Ctx : byte
-    {
-        Skip,
-        Root,
-        Response,
-        Usage,
-        InputDetails,
-        OutputDetails,
-        Error,
-        ErrorMetadata,
-        IncompleteDetails,
-        Output,
-        OutputItem,
-        Meta,
-        MetaAttempts,
-    }
-
-    private enum Prop : byte
-    {
-        None,
-        Type,
-        Delta,
-        Code,
-        Message,
-        Response,
-        Item,
-        Id,
-        Model,
-        Provider,
-        Status,
-        Usage,
-        InputTokens,
-        OutputTokens,
-        Cost,
-        InputDetails,
-        OutputDetails,
-        CachedTokens,
-        CacheWriteTokens,
-        ReasoningTokens,
-        Error,
-        Metadata,
-        ErrorType,
-        IncompleteDetails,
-        Reason,
-        Output,
-        Meta,
-        Strategy,
-        Attempt,
-        Attempts,
-    }
-
-    private enum EventKind : byte
-    {
-        Other,
-        Reasoning,
-        Error,
-    }
 
     /// <summary>A terminal status (<c>completed</c>, <c>incomplete</c>, <c>failed</c>, <c>cancelled</c>) was seen: the stream's end.</summary>
     public bool Ended { get; private set; }
@@ -214,68 +156,6 @@ internal sealed class ResponsesScanner : IResponseScanner
         }
     }
 
-    private static Prop Classify(Ctx ctx, ref Utf8JsonReader reader)
-    {
-        switch (ctx)
-        {
-            case Ctx.Root:
-                if (reader.ValueTextEquals("type"u8)) return Prop.Type;
-                if (reader.ValueTextEquals("delta"u8)) return Prop.Delta;
-                if (reader.ValueTextEquals("response"u8)) return Prop.Response;
-                if (reader.ValueTextEquals("item"u8)) return Prop.Item;
-                if (reader.ValueTextEquals("code"u8)) return Prop.Code;
-                if (reader.ValueTextEquals("message"u8)) return Prop.Message;
-                return ClassifyResponse(ref reader);
-            case Ctx.Response:
-                return ClassifyResponse(ref reader);
-            case Ctx.Usage:
-                if (reader.ValueTextEquals("input_tokens"u8)) return Prop.InputTokens;
-                if (reader.ValueTextEquals("output_tokens"u8)) return Prop.OutputTokens;
-                if (reader.ValueTextEquals("cost"u8)) return Prop.Cost;
-                if (reader.ValueTextEquals("input_tokens_details"u8)) return Prop.InputDetails;
-                if (reader.ValueTextEquals("output_tokens_details"u8)) return Prop.OutputDetails;
-                return Prop.None;
-            case Ctx.InputDetails:
-                if (reader.ValueTextEquals("cached_tokens"u8)) return Prop.CachedTokens;
-                if (reader.ValueTextEquals("cache_write_tokens"u8)) return Prop.CacheWriteTokens;
-                return Prop.None;
-            case Ctx.OutputDetails:
-                return reader.ValueTextEquals("reasoning_tokens"u8) ? Prop.ReasoningTokens : Prop.None;
-            case Ctx.Error:
-                if (reader.ValueTextEquals("code"u8)) return Prop.Code;
-                if (reader.ValueTextEquals("message"u8)) return Prop.Message;
-                if (reader.ValueTextEquals("metadata"u8)) return Prop.Metadata;
-                return Prop.None;
-            case Ctx.ErrorMetadata:
-                return reader.ValueTextEquals("error_type"u8) ? Prop.ErrorType : Prop.None;
-            case Ctx.IncompleteDetails:
-                return reader.ValueTextEquals("reason"u8) ? Prop.Reason : Prop.None;
-            case Ctx.OutputItem:
-                return reader.ValueTextEquals("type"u8) ? Prop.Type : Prop.None;
-            case Ctx.Meta:
-                if (reader.ValueTextEquals("strategy"u8)) return Prop.Strategy;
-                if (reader.ValueTextEquals("attempt"u8)) return Prop.Attempt;
-                if (reader.ValueTextEquals("attempts"u8)) return Prop.Attempts;
-                return Prop.None;
-            default:
-                return Prop.None;
-        }
-    }
-
-    private static Prop ClassifyResponse(ref Utf8JsonReader reader)
-    {
-        if (reader.ValueTextEquals("id"u8)) return Prop.Id;
-        if (reader.ValueTextEquals("model"u8)) return Prop.Model;
-        if (reader.ValueTextEquals("provider"u8)) return Prop.Provider;
-        if (reader.ValueTextEquals("status"u8)) return Prop.Status;
-        if (reader.ValueTextEquals("usage"u8)) return Prop.Usage;
-        if (reader.ValueTextEquals("error"u8)) return Prop.Error;
-        if (reader.ValueTextEquals("incomplete_details"u8)) return Prop.IncompleteDetails;
-        if (reader.ValueTextEquals("output"u8)) return Prop.Output;
-        if (reader.ValueTextEquals("openrouter_metadata"u8)) return Prop.Meta;
-        return Prop.None;
-    }
-
     private void OnString(ref Utf8JsonReader reader)
     {
         var ctx = Top;
@@ -375,22 +255,10 @@ internal sealed class ResponsesScanner : IResponseScanner
         }
     }
 
-    // A response object closed: a terminal status gives the finish reason, in chat completions' vocabulary.
+    // A response object closed: a terminal status ends the stream and gives the finish reason.
     private void FinishResponse()
     {
-        var finish = _status switch
-        {
-            "completed" => _calledTool ? "tool_calls" : "stop",
-            "incomplete" => _incompleteReason switch
-            {
-                "max_output_tokens" or null => "length",
-                _ => _incompleteReason,
-            },
-            "failed" => "error",
-            "cancelled" => "cancelled",
-            _ => null,
-        };
-        if (finish is not null)
+        if (ResponsesFinishReason.From(_status, _incompleteReason, _calledTool) is { } finish)
         {
             _facts.FinishReason ??= finish;
             Ended = true;
