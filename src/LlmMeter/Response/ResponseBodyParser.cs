@@ -116,15 +116,13 @@ internal sealed class ResponseBodyParser : SseParser.IEventHandler, IDisposable
     {
         if (_responses is not null)
         {
-            // Responses API events are typed and few kinds carry text: each is parsed; a terminal status ends the
-            // stream, and what follows it (a [DONE], or the part of one that was read) is not looked at.
-            if (_responses.Ended)
+            // Responses API events: deltas measured, events after the terminal one ignored, the others parsed.
+            if (!_responses.TryTriage(data))
             {
-                return;
+                ScanEvent(data, countContent: true);
+                DoneSeen |= _responses.Ended;
             }
 
-            ScanEvent(data, countContent: true);
-            DoneSeen |= _responses.Ended;
             return;
         }
 

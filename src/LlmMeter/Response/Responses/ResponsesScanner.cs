@@ -38,6 +38,29 @@ internal sealed partial class ResponsesScanner : IResponseScanner
     /// <summary>A terminal status (<c>completed</c>, <c>incomplete</c>, <c>failed</c>, <c>cancelled</c>) was seen: the stream's end.</summary>
     public bool Ended { get; private set; }
 
+    /// <summary>
+    /// Handles a stream event without a parse when it can: true for a delta event (measured) and for anything after
+    /// the terminal event (a <c>[DONE]</c>, or the part of one read when the call ended); false when it needs a scan.
+    /// </summary>
+    public bool TryTriage(ReadOnlySpan<byte> data)
+    {
+        if (Ended)
+        {
+            return true;
+        }
+
+        if (!ResponsesEventTriage.TryMeasureDelta(data, out var bytes, out var reasoning))
+        {
+            return false;
+        }
+
+        _facts.ContentBytes += bytes;
+
+        // Time to first token counts visible output (text, refusal, tool-call arguments), as for chat.
+        _facts.SawToken |= bytes > 0 && !reasoning;
+        return true;
+    }
+
     public void Reset()
     {
         _depth = 0;
