@@ -54,10 +54,7 @@ internal sealed partial class ResponsesScanner : IResponseScanner
             return false;
         }
 
-        _facts.ContentBytes += bytes;
-
-        // Time to first token counts visible output (text, refusal, tool-call arguments), as for chat.
-        _facts.SawToken |= bytes > 0 && !reasoning;
+        CountDelta(bytes, reasoning);
         return true;
     }
 
@@ -292,20 +289,21 @@ internal sealed partial class ResponsesScanner : IResponseScanner
 
     private void FinishEvent()
     {
-        if (_deltaBytes > 0)
-        {
-            _facts.ContentBytes += _deltaBytes;
-
-            // Time to first token counts visible output (text, refusal, tool-call arguments), as for chat.
-            _facts.SawToken |= _eventKind != EventKind.Reasoning;
-        }
-
+        CountDelta(_deltaBytes, _eventKind == EventKind.Reasoning);
         if (_eventKind == EventKind.Error)
         {
             _facts.HasError = true;
             SetErrorCode(_eventCode);
             _facts.ErrorMentionsLimit |= _eventMessageMentionsLimit;
         }
+    }
+
+    // Every delta is billed output (the size approximates an aborted stream's tokens); time to first token counts
+    // visible output only (text, refusal, tool-call arguments), as for chat completions.
+    private void CountDelta(long bytes, bool reasoning)
+    {
+        _facts.ContentBytes += bytes;
+        _facts.SawToken |= bytes > 0 && !reasoning;
     }
 
     private void SetErrorCode(string? code)
