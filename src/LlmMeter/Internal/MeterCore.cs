@@ -92,6 +92,7 @@ internal sealed class MeterCore
             "/chat/completions" => LlmEndpoints.ChatCompletions,
             "/completions" => LlmEndpoints.Completions,
             "/embeddings" => LlmEndpoints.Embeddings,
+            "/responses" => LlmEndpoints.Responses,
             _ => LlmEndpoints.Other,
         };
         return true;

@@ -87,6 +87,9 @@ public static class LlmEndpoints
     /// <summary><c>POST /embeddings</c>.</summary>
     public const string Embeddings = "embeddings";
 
+    /// <summary><c>POST /responses</c>: OpenAI's Responses API (OpenRouter beta).</summary>
+    public const string Responses = "responses";
+
     /// <summary>Any other POST under the base address.</summary>
     public const string Other = "other";
 }

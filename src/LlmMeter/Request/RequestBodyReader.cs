@@ -132,7 +132,8 @@ internal static class RequestBodyReader
                     info.Stream = reader.TokenType == JsonTokenType.True;
                     SkipValue(ref reader);
                 }
-                else if (reader.ValueTextEquals("messages"u8) || reader.ValueTextEquals("prompt"u8) || reader.ValueTextEquals("input"u8))
+                else if (reader.ValueTextEquals("messages"u8) || reader.ValueTextEquals("prompt"u8) || reader.ValueTextEquals("input"u8)
+                    || reader.ValueTextEquals("instructions"u8))
                 {
                     reader.Read();
                     info.PromptChars += CountStringChars(ref reader);

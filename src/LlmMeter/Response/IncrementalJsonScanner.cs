@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace LlmMeter.Response;
 
 /// <summary>
-/// Feeds a JSON body to <see cref="ResponseScanner"/> piece by piece, as the caller reads it. Only the
+/// Feeds a JSON body to an <see cref="IResponseScanner"/> piece by piece, as the caller reads it. Only the
 /// unfinished token at the end of a piece is kept (in a pooled buffer), never the whole body.
 /// </summary>
 internal sealed class IncrementalJsonScanner : IDisposable
@@ -12,12 +12,12 @@ internal sealed class IncrementalJsonScanner : IDisposable
     /// <summary>One token (a very long completion text) larger than this stops the scan.</summary>
     public const int MaxPendingBytes = 16 * 1024 * 1024;
 
-    private readonly ResponseScanner _scanner;
+    private readonly IResponseScanner _scanner;
     private JsonReaderState _state = new(new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
     private byte[] _pending = [];
     private int _pendingLength;
 
-    public IncrementalJsonScanner(ResponseScanner scanner) => _scanner = scanner;
+    public IncrementalJsonScanner(IResponseScanner scanner) => _scanner = scanner;
 
     /// <summary>False once the pending token outgrew <see cref="MaxPendingBytes"/>.</summary>
     public bool Feed(ReadOnlySpan<byte> piece)

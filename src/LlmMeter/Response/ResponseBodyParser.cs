@@ -18,16 +18,17 @@ internal sealed class ResponseBodyParser : SseParser.IEventHandler, IDisposable
 {
     private readonly ResponseFacts _facts;
     private readonly IWarningSink _warnings;
-    private readonly ResponseScanner _scanner;
+    private readonly IResponseScanner _scanner;
+    private readonly Responses.ResponsesScanner? _responses;
     private readonly IncrementalJsonScanner? _json;
     private readonly SseParser? _sse;
     private RecentEvents? _recent;
 
-    public ResponseBodyParser(ResponseFacts facts, bool eventStream, IWarningSink warnings)
+    public ResponseBodyParser(ResponseFacts facts, bool eventStream, IWarningSink warnings, bool responsesApi = false)
     {
         _facts = facts;
         _warnings = warnings;
-        _scanner = new ResponseScanner(facts);
+        _scanner = responsesApi ? _responses = new Responses.ResponsesScanner(facts) : new ResponseScanner(facts);
         if (eventStream)
         {
             _sse = new SseParser();
@@ -113,6 +114,18 @@ internal sealed class ResponseBodyParser : SseParser.IEventHandler, IDisposable
 
     void SseParser.IEventHandler.OnEvent(ReadOnlySpan<byte> data)
     {
+        if (_responses is not null)
+        {
+            // Responses API events: deltas measured, events after the terminal one ignored, the others parsed.
+            if (!_responses.TryTriage(data))
+            {
+                ScanEvent(data, countContent: true);
+                DoneSeen |= _responses.Ended;
+            }
+
+            return;
+        }
+
         DeltaTextMeter.Measure(data, _facts);
 
         // Once the first chunks gave the model and the first token, content deltas are measured and kept

@@ -7,7 +7,7 @@ namespace LlmMeter.Response;
 /// All state lives in this object, so a scan can stop at the end of a partial buffer and resume with
 /// the next one (non-streaming bodies are scanned as the caller reads them).
 /// </summary>
-internal sealed class ResponseScanner
+internal sealed class ResponseScanner : IResponseScanner
 {
     private const int MaxTrackedDepth = 16;
 

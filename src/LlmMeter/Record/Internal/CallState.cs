@@ -139,7 +139,7 @@ internal sealed class CallState : IWarningSink
             return;
         }
 
-        _body = new ResponseBodyParser(_facts, IsEventStream, this);
+        _body = new ResponseBodyParser(_facts, IsEventStream, this, responsesApi: Endpoint == LlmEndpoints.Responses);
         if (_contentLength == 0)
         {
             Finish(EndReason.Completed, null);

@@ -152,9 +152,10 @@ internal sealed class LlmMeterMetrics
         _requests.Add(1, mine);
     }
 
+    // The Responses API is a chat operation in the GenAI conventions: a well-known value that applies must be used.
     private static string OperationName(string endpoint) => endpoint switch
     {
-        LlmEndpoints.ChatCompletions => "chat",
+        LlmEndpoints.ChatCompletions or LlmEndpoints.Responses => "chat",
         LlmEndpoints.Completions => "text_completion",
         LlmEndpoints.Embeddings => "embeddings",
         _ => "other",

@@ -1,0 +1,16 @@
+using System.Text.Json;
+
+namespace LlmMeter.Response;
+
+/// <summary>
+/// Turns the JSON tokens of one response body or stream event into <see cref="ResponseFacts"/>, keeping its place
+/// between calls so that a body can be scanned across reads. One implementation per API dialect.
+/// </summary>
+internal interface IResponseScanner
+{
+    /// <summary>Prepares for a new top-level value (each SSE event is one).</summary>
+    void Reset();
+
+    /// <summary>Consumes every complete token the reader has.</summary>
+    void Scan(ref Utf8JsonReader reader);
+}
