@@ -113,6 +113,20 @@ public sealed class ResponsesScannerTests : IDisposable
         Assert.Null(record.CostUsd);
     }
 
+    [Fact]
+    public async Task SendAsync_Http502WithProviderInMetadata_RecordsProvider()
+    {
+        _openRouter.Json("responses", """{"error":{"code":502,"message":"Upstream error","metadata":{"provider_name":"Fireworks","raw":"..."}}}""", status: 502);
+        using var http = Metered.Client(_openRouter.ApiRoot, _sink);
+
+        await PostAsync(http, ResponsesSamples.Request, HttpStatusCode.BadGateway);
+
+        var record = await _sink.SingleAsync();
+        Assert.Equal(LlmCallOutcome.HttpError, record.Outcome);
+        Assert.Equal(LlmErrorType.UpstreamUnavailable, record.ErrorType);
+        Assert.Equal("Fireworks", record.Provider);
+    }
+
     [Theory]
     [InlineData("\n", false, false)]
     [InlineData("\r\n", false, false)]

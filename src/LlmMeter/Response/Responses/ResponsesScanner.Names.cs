@@ -47,6 +47,8 @@ internal sealed partial class ResponsesScanner
         Error,
         Metadata,
         ErrorType,
+        ProviderName,
+        GenerationId,
         IncompleteDetails,
         Reason,
         Output,
@@ -96,7 +98,9 @@ internal sealed partial class ResponsesScanner
                 if (reader.ValueTextEquals("metadata"u8)) return Prop.Metadata;
                 return Prop.None;
             case Ctx.ErrorMetadata:
-                return reader.ValueTextEquals("error_type"u8) ? Prop.ErrorType : Prop.None;
+                if (reader.ValueTextEquals("error_type"u8)) return Prop.ErrorType;
+                if (reader.ValueTextEquals("provider_name"u8)) return Prop.ProviderName;
+                return reader.ValueTextEquals("generation_id"u8) ? Prop.GenerationId : Prop.None;
             case Ctx.IncompleteDetails:
                 return reader.ValueTextEquals("reason"u8) ? Prop.Reason : Prop.None;
             case Ctx.OutputItem:

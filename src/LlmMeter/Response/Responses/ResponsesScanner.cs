@@ -221,6 +221,12 @@ internal sealed partial class ResponsesScanner : IResponseScanner
             case Prop.ErrorType when ctx == Ctx.ErrorMetadata:
                 _facts.ErrorMetadataType ??= reader.GetString();
                 break;
+            case Prop.ProviderName when ctx == Ctx.ErrorMetadata:
+                _facts.ErrorProvider ??= reader.GetString();
+                break;
+            case Prop.GenerationId when ctx == Ctx.ErrorMetadata:
+                _facts.ErrorGenerationId ??= reader.GetString();
+                break;
             case Prop.Reason when ctx == Ctx.IncompleteDetails:
                 _incompleteReason = reader.GetString();
                 break;
