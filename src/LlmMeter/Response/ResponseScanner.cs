@@ -16,6 +16,7 @@ internal sealed class ResponseScanner
     private int _depth;
     private Prop _prop;
     private int _choiceIndex;
+    private long _skippedLength = -1;
 
     public ResponseScanner(ResponseFacts facts) => _facts = facts;
 
@@ -67,13 +68,23 @@ internal sealed class ResponseScanner
         Attempts,
     }
 
+    /// <summary>A string the meter needs whole was too long to keep (see <see cref="SkipNextString"/>).</summary>
+    public bool LostValue { get; private set; }
+
     /// <summary>Prepares for a new top-level value (each SSE event is one).</summary>
     public void Reset()
     {
         _depth = 0;
         _prop = Prop.None;
         _choiceIndex = 0;
+        _skippedLength = -1;
     }
+
+    /// <summary>
+    /// The next string token stands for one of <paramref name="rawLength"/> bytes (as written) that was measured
+    /// but not kept: a content length still counts; a name matches nothing; a value needed whole is lost.
+    /// </summary>
+    public void SkipNextString(long rawLength) => _skippedLength = rawLength;
 
     /// <summary>Consumes every complete token the reader has.</summary>
     public void Scan(ref Utf8JsonReader reader)
@@ -84,6 +95,7 @@ internal sealed class ResponseScanner
             {
                 case JsonTokenType.PropertyName:
                     _prop = Classify(Top, ref reader);
+                    _skippedLength = -1;
                     break;
                 case JsonTokenType.StartObject:
                     Push(_depth == 0 ? Ctx.Root : ChildObject(Top, _prop));
@@ -98,6 +110,7 @@ internal sealed class ResponseScanner
                     break;
                 case JsonTokenType.String:
                     OnString(ref reader);
+                    _skippedLength = -1;
                     break;
                 case JsonTokenType.Number:
                     OnNumber(ref reader);
@@ -248,7 +261,7 @@ internal sealed class ResponseScanner
 
                 break;
             case Ctx.Delta when _prop == Prop.Content:
-                var length = reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
+                var length = _skippedLength >= 0 ? _skippedLength : reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
                 if (length > 0)
                 {
                     _facts.ContentBytes += length;
@@ -265,8 +278,9 @@ internal sealed class ResponseScanner
 
                 break;
             case Ctx.Error when _prop == Prop.Message:
-                // The message is not kept (it can quote the prompt); only whether it speaks of a limit.
-                _facts.ErrorMentionsLimit |= ContainsLimit(ref reader);
+                // The message is not kept (it can quote the prompt); only whether it speaks of a limit. One too
+                // long to keep is not searched: the code and metadata after it still count.
+                _facts.ErrorMentionsLimit |= _skippedLength < 0 && ContainsLimit(ref reader);
                 break;
             case Ctx.ErrorMetadata when _prop == Prop.ErrorType:
                 SetOnce(ref _facts.ErrorMetadataType, ref reader);
@@ -318,7 +332,21 @@ internal sealed class ResponseScanner
         reader.TryGetInt64(out var value) ? value : reader.TryGetDouble(out var d) ? (long)d : null;
 
     // Streams repeat id/model/provider in every chunk: keep the first, allocate once.
-    private static void SetOnce(ref string? field, ref Utf8JsonReader reader) => field ??= reader.GetString();
+    private void SetOnce(ref string? field, ref Utf8JsonReader reader)
+    {
+        if (field is not null)
+        {
+            return;
+        }
+
+        if (_skippedLength >= 0)
+        {
+            LostValue = true;
+            return;
+        }
+
+        field = reader.GetString();
+    }
 
     private static bool ContainsLimit(ref Utf8JsonReader reader)
     {
