@@ -92,7 +92,7 @@ public sealed class SseParserTests
         }
     }
 
-    private static GeneratedBody Stream(GeneratedBody delta, string newline) =>
+    internal static GeneratedBody Stream(GeneratedBody delta, string newline) =>
         new GeneratedBody()
             .Text($": OPENROUTER PROCESSING{newline}{newline}")
             .Text($"data: {{{Head},\"choices\":[{{\"index\":0,\"delta\":{{\"role\":\"assistant\",\"content\":\"Hi\"}},\"finish_reason\":null}}]}}{newline}{newline}")
