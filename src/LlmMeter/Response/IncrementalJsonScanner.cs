@@ -7,8 +7,9 @@ namespace LlmMeter.Response;
 /// Feeds a JSON body to <see cref="ResponseScanner"/> piece by piece, as the caller reads it. Complete tokens are
 /// read straight from the caller's piece; only the unfinished token at its end is kept, and that token is followed
 /// byte by byte (<see cref="UnfinishedToken"/>) until it can end, so the work per byte does not depend on the read
-/// size or the token size. A string longer than <see cref="ScanLimits.MaxKeptBytes"/> is not kept at all: its
-/// length is counted as it passes and the reader is shown an empty string in its place.
+/// size or the token size. A string longer than <see cref="ScanLimits.MaxKeptBytes"/> that the meter does not
+/// need whole is not kept at all: its length is counted as it passes and the reader is shown an empty string in
+/// its place.
 /// </summary>
 internal sealed class IncrementalJsonScanner : IDisposable
 {
@@ -35,7 +36,8 @@ internal sealed class IncrementalJsonScanner : IDisposable
     public int KeptCapacity => _pending.Length;
 
     /// <summary>
-    /// False once a token the meter needs (not a string it only measures) outgrew <see cref="ScanLimits.MaxKeptBytes"/>.
+    /// False once a string the meter needs whole outgrew <see cref="ScanLimits.MaxNeededBytes"/>, or another token
+    /// (a number, a comment) outgrew <see cref="ScanLimits.MaxKeptBytes"/>.
     /// </summary>
     public bool Feed(ReadOnlySpan<byte> piece)
     {
@@ -53,7 +55,7 @@ internal sealed class IncrementalJsonScanner : IDisposable
 
             var taken = Take(piece, out var mayEnd);
             piece = piece[taken..];
-            if (mayEnd)
+            if (mayEnd && !_tooLarge)
             {
                 var used = Scan(_pending.AsSpan(0, _pendingLength), isFinal: false);
                 _pending.AsSpan(used, _pendingLength - used).CopyTo(_pending);
@@ -136,6 +138,11 @@ internal sealed class IncrementalJsonScanner : IDisposable
             }
 
             Append(rest[..length]);
+            if (_pendingLength > ScanLimits.MaxKeptBytes + Slack)
+            {
+                _tooLarge = true; // A number, literal or comment this long is nothing the meter can use.
+            }
+
             if (run == UnfinishedToken.Run.End)
             {
                 mayEnd = true;
@@ -158,15 +165,24 @@ internal sealed class IncrementalJsonScanner : IDisposable
         {
             _skipped += body.Length;
         }
-        else if (_pendingLength + body.Length > ScanLimits.MaxKeptBytes)
+        else if (_pendingLength + body.Length <= ScanLimits.MaxKeptBytes)
+        {
+            Append(body);
+        }
+        else if (_scanner.NeedsNextString)
+        {
+            // A value the meter needs whole (a model id, an error message) is kept, up to a far larger limit.
+            _tooLarge = _pendingLength + body.Length > ScanLimits.MaxNeededBytes;
+            if (!_tooLarge)
+            {
+                Append(body);
+            }
+        }
+        else
         {
             // Too long to keep (a base64 image, a long tool result): only its length is counted from here on.
             _skipped = _pendingLength - _bodyStart + body.Length;
             _pendingLength = _bodyStart;
-        }
-        else
-        {
-            Append(body);
         }
     }
 
@@ -208,15 +224,9 @@ internal sealed class IncrementalJsonScanner : IDisposable
 
     private void Append(ReadOnlySpan<byte> bytes)
     {
-        if (_pendingLength + bytes.Length > ScanLimits.MaxKeptBytes + Slack)
-        {
-            _tooLarge = true; // A number, literal or comment this long is nothing the meter can use.
-            return;
-        }
-
         if (_pendingLength + bytes.Length > _pending.Length)
         {
-            var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(Math.Max(Math.Max(_pending.Length * 2, 512), _pendingLength + bytes.Length), ScanLimits.MaxKeptBytes + Slack));
+            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(Math.Max(_pending.Length * 2, 512), _pendingLength + bytes.Length));
             _pending.AsSpan(0, _pendingLength).CopyTo(bigger);
             if (_pending.Length > 0)
             {

@@ -17,6 +17,7 @@ internal sealed class ResponseScanner
     private Prop _prop;
     private int _choiceIndex;
     private long _skippedLength = -1;
+    private bool _valueNext;
 
     public ResponseScanner(ResponseFacts facts) => _facts = facts;
 
@@ -71,6 +72,12 @@ internal sealed class ResponseScanner
     /// <summary>A string the meter needs whole was too long to keep (see <see cref="SkipNextString"/>).</summary>
     public bool LostValue { get; private set; }
 
+    /// <summary>
+    /// True when the next token is the value of a property the scanner recognises, other than content (which is
+    /// only measured): a string there must be kept whole, however long, not skipped.
+    /// </summary>
+    public bool NeedsNextString => _valueNext && _prop != Prop.None && Top != Ctx.Skip && !(Top == Ctx.Delta && _prop == Prop.Content);
+
     /// <summary>Prepares for a new top-level value (each SSE event is one).</summary>
     public void Reset()
     {
@@ -78,6 +85,7 @@ internal sealed class ResponseScanner
         _prop = Prop.None;
         _choiceIndex = 0;
         _skippedLength = -1;
+        _valueNext = false;
     }
 
     /// <summary>
@@ -116,6 +124,8 @@ internal sealed class ResponseScanner
                     OnNumber(ref reader);
                     break;
             }
+
+            _valueNext = reader.TokenType == JsonTokenType.PropertyName;
         }
     }
 

@@ -80,11 +80,22 @@ public sealed class IncrementalJsonScannerTests
     }
 
     [Fact]
-    public void Feed_NeededValueLongerThanTheLimitSplit_StopsWithTokenTooLarge()
+    public void Feed_NeededValueLongerThanTheKeptLimitSplit_IsKeptWhole()
     {
-        var body = new GeneratedBody().Text("{\"id\":\"gen-1\",\"model\":\"").Run("m", ScanLimits.MaxKeptBytes + 1).Text("\"}");
+        var body = new GeneratedBody().Text("{\"id\":\"gen-1\",\"model\":\"").Run("m", 4 * ScanLimits.MaxKeptBytes).Text("\"}");
 
         var parsed = body.Parse(eventStream: false, () => 4096);
+
+        Assert.Empty(parsed.Warnings);
+        Assert.Equal(4 * ScanLimits.MaxKeptBytes, parsed.Facts.Model!.Length);
+    }
+
+    [Fact]
+    public void Feed_NeededValueLongerThanTheNeededLimit_StopsWithTokenTooLarge()
+    {
+        var body = new GeneratedBody().Text("{\"id\":\"gen-1\",\"model\":\"").Run("m", ScanLimits.MaxNeededBytes + 1).Text("\"}");
+
+        var parsed = body.Parse(eventStream: false, () => 65536);
 
         Assert.Equal(["response_token_too_large"], parsed.Warnings);
         Assert.Null(parsed.Facts.Model);
@@ -132,7 +143,7 @@ public sealed class IncrementalJsonScannerTests
         }
     }
 
-    public static TheoryData<string> SplitBodies() => ["content-at-limit", "content-over-limit", "escapes-over-limit", "long-name", "comments", "fixture", "numbers"];
+    public static TheoryData<string> SplitBodies() => ["long-model", "content-at-limit", "content-over-limit", "escapes-over-limit", "long-name", "comments", "fixture", "numbers"];
 
     [Theory]
     [MemberData(nameof(SplitBodies))]
@@ -169,6 +180,7 @@ public sealed class IncrementalJsonScannerTests
 
     private static GeneratedBody SplitBody(string name) => name switch
     {
+        "long-model" => new GeneratedBody().Text("{\"error\":{\"message\":\"").Run("Rate limit ", 11 * 10_000).Text("\",\"code\":429},\"model\":\"").Run("m", 100_000).Text("\"}"),
         "content-at-limit" => Chat(new GeneratedBody().Run("a", ScanLimits.MaxKeptBytes - 1)),
         "content-over-limit" => Chat(new GeneratedBody().Run("a", ScanLimits.MaxKeptBytes + 1)),
         "escapes-over-limit" => Chat(new GeneratedBody().Run(Escaped, Encoding.UTF8.GetByteCount(Escaped) * 4000)),
