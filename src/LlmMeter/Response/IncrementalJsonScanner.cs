@@ -41,6 +41,22 @@ internal sealed class IncrementalJsonScanner : IDisposable
     /// </summary>
     public bool Feed(ReadOnlySpan<byte> piece)
     {
+        if (_skipped >= 0)
+        {
+            // The common case while a long string passes: small reads cost a search and a count.
+            var body = _token.StringBody(piece, out var closed);
+            _skipped += body;
+            BytesExamined += body;
+            if (!closed)
+            {
+                return true;
+            }
+
+            CloseString();
+            piece = piece[(body + 1)..];
+            Rescan();
+        }
+
         while (!piece.IsEmpty && !_tooLarge)
         {
             if (_pendingLength == 0)
@@ -57,10 +73,7 @@ internal sealed class IncrementalJsonScanner : IDisposable
             piece = piece[taken..];
             if (mayEnd && !_tooLarge)
             {
-                var used = Scan(_pending.AsSpan(0, _pendingLength), isFinal: false);
-                _pending.AsSpan(used, _pendingLength - used).CopyTo(_pending);
-                _pendingLength -= used;
-                Relex();
+                Rescan();
             }
         }
 
@@ -196,6 +209,15 @@ internal sealed class IncrementalJsonScanner : IDisposable
         }
 
         Append("\""u8);
+    }
+
+    // The kept token can end now: let the reader take what it can, and follow what it leaves.
+    private void Rescan()
+    {
+        var used = Scan(_pending.AsSpan(0, _pendingLength), isFinal: false);
+        _pending.AsSpan(used, _pendingLength - used).CopyTo(_pending);
+        _pendingLength -= used;
+        Relex();
     }
 
     // The reader stopped again inside what is kept: follow the rest of it from its start.
