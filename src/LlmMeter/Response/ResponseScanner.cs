@@ -288,8 +288,8 @@ internal sealed class ResponseScanner
 
                 break;
             case Ctx.Error when _prop == Prop.Message:
-                // The message is not kept (it can quote the prompt); only whether it speaks of a limit. One too
-                // long to keep is not searched: the code and metadata after it still count.
+                // The message is not kept (it can quote the prompt); only whether it speaks of a limit. One that
+                // was skipped unkept (SkipNextString) cannot be searched: the code and metadata after it still count.
                 _facts.ErrorMentionsLimit |= _skippedLength < 0 && ContainsLimit(ref reader);
                 break;
             case Ctx.ErrorMetadata when _prop == Prop.ErrorType:
