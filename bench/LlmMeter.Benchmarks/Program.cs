@@ -7,6 +7,9 @@ switch (args)
     case ["quick"]:
         QuickCheck.Run();
         return;
+    case ["large-token", ..]:
+        LargeTokenBenchmarks.Quick(tokenMegabytes: (int)Arg(args, 1, 16));
+        return;
     case ["collector-ingest", ..]:
         await CollectorBench.IngestAsync(records: (int)Arg(args, 1, 300_000), clients: (int)Arg(args, 2, 8), arrivalOrder: args.Contains("--arrival-order")).ConfigureAwait(false);
         return;

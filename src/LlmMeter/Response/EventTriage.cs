@@ -7,6 +7,12 @@ namespace LlmMeter.Response;
 /// </summary>
 internal static class EventTriage
 {
+    /// <summary>
+    /// False when the chunk must be parsed rather than triaged: too large to keep for later, or with a name that
+    /// may be written with escapes (<c>"us\u0061ge"</c>), which the byte searches here would not recognise.
+    /// </summary>
+    public static bool CanTriage(ReadOnlySpan<byte> json) => json.Length <= ScanLimits.MaxKeptBytes && !MayHaveEscapedName(json);
+
     /// <summary>True when the chunk carries a <c>usage</c> object (a chunk like no other: parse it).</summary>
     public static bool HasUsage(ReadOnlySpan<byte> json) => HasObjectValue(json, "\"usage\""u8);
 
@@ -39,6 +45,26 @@ internal static class EventTriage
             if (length >= body.Length)
             {
                 return 0;
+            }
+        }
+    }
+
+    // The names looked for are lowercase ASCII letters and '_' (U+005F to U+007A). Encoders escape those only on
+    // purpose, so escaped non-ASCII text (\u00e9) and control characters (\u000a) in content keep the fast path.
+    private static bool MayHaveEscapedName(ReadOnlySpan<byte> json)
+    {
+        while (true)
+        {
+            var at = json.IndexOf("\\u00"u8);
+            if (at < 0)
+            {
+                return false;
+            }
+
+            json = json[(at + 4)..];
+            if (!json.IsEmpty && json[0] is (byte)'5' or (byte)'6' or (byte)'7')
+            {
+                return true;
             }
         }
     }

@@ -23,6 +23,9 @@ internal sealed class ResponseBodyParser : SseParser.IEventHandler, IDisposable
     private readonly IncrementalJsonScanner? _json;
     private readonly SseParser? _sse;
     private RecentEvents? _recent;
+    private IncrementalJsonScanner? _largeEvent;
+    private bool _inLargeEvent;
+    private bool _largeEventFailed;
 
     public ResponseBodyParser(ResponseFacts facts, bool eventStream, IWarningSink warnings, bool responsesApi = false)
     {
@@ -44,6 +47,12 @@ internal sealed class ResponseBodyParser : SseParser.IEventHandler, IDisposable
 
     /// <summary>A stream's <c>data: [DONE]</c> was seen.</summary>
     public bool DoneSeen { get; private set; }
+
+    /// <summary>Bytes the incremental parsers went over (see <see cref="IncrementalJsonScanner.BytesExamined"/>).</summary>
+    internal long BytesExamined => (_sse?.BytesExamined ?? 0) + (_json?.BytesExamined ?? 0) + (_largeEvent?.BytesExamined ?? 0);
+
+    /// <summary>Capacity of the buffers that keep unfinished tokens and events.</summary>
+    internal long KeptCapacity => (_sse?.KeptCapacity ?? 0) + (_json?.KeptCapacity ?? 0) + (_largeEvent?.KeptCapacity ?? 0);
 
     public void Feed(ReadOnlySpan<byte> bytes)
     {
@@ -108,12 +117,18 @@ internal sealed class ResponseBodyParser : SseParser.IEventHandler, IDisposable
     {
         _sse?.Dispose();
         _json?.Dispose();
+        _largeEvent?.Dispose();
         _recent?.Dispose();
         Parsing = false;
     }
 
     void SseParser.IEventHandler.OnEvent(ReadOnlySpan<byte> data)
     {
+        if (!Parsing)
+        {
+            return;
+        }
+
         if (_responses is not null)
         {
             // Responses API events: deltas measured, events after the terminal one ignored, the others parsed.
@@ -130,7 +145,7 @@ internal sealed class ResponseBodyParser : SseParser.IEventHandler, IDisposable
 
         // Once the first chunks gave the model and the first token, content deltas are measured and kept
         // for later, not parsed: usage, finish reason and errors come at the end (see RecentEvents).
-        if (_facts.SawToken && _facts.Model is not null)
+        if (_facts.SawToken && _facts.Model is not null && EventTriage.CanTriage(data))
         {
             _facts.ContentBytes += EventTriage.ContentBytes(data);
             if (!EventTriage.HasUsage(data))
@@ -144,7 +159,60 @@ internal sealed class ResponseBodyParser : SseParser.IEventHandler, IDisposable
             return;
         }
 
+        ScanRecent(); // Events kept for later come first.
         ScanEvent(data, countContent: true);
+    }
+
+    void SseParser.IEventHandler.OnEventPart(ReadOnlySpan<byte> part)
+    {
+        if (!Parsing || _largeEventFailed || _responses is { Ended: true })
+        {
+            return;
+        }
+
+        if (_largeEvent is not { } scanner || !_inLargeEvent)
+        {
+            // Too large to keep: scanned as it arrives, in order after the events kept for later.
+            ScanRecent();
+            _scanner.Reset();
+            scanner = _largeEvent ??= new IncrementalJsonScanner(_scanner);
+            scanner.Reset();
+            _inLargeEvent = true;
+        }
+
+        try
+        {
+            if (!scanner.Feed(part))
+            {
+                Stop("response_token_too_large");
+            }
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)
+        {
+            _warnings.AddWarning("stream_chunk_not_json");
+            _largeEventFailed = true; // The rest of this event is passed over.
+        }
+    }
+
+    void SseParser.IEventHandler.OnEventEnd()
+    {
+        try
+        {
+            if (Parsing && _inLargeEvent && !_largeEventFailed)
+            {
+                _largeEvent!.Complete();
+                DoneSeen |= _responses is { Ended: true };
+            }
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)
+        {
+            _warnings.AddWarning("stream_chunk_not_json");
+        }
+        finally
+        {
+            _inLargeEvent = false;
+            _largeEventFailed = false;
+        }
     }
 
     void SseParser.IEventHandler.OnDone() => DoneSeen = true;

@@ -16,6 +16,8 @@ internal sealed class ResponseScanner : IResponseScanner
     private int _depth;
     private Prop _prop;
     private int _choiceIndex;
+    private long _skippedLength = -1;
+    private bool _valueNext;
 
     public ResponseScanner(ResponseFacts facts) => _facts = facts;
 
@@ -72,13 +74,30 @@ internal sealed class ResponseScanner : IResponseScanner
         WebSearchRequests,
     }
 
+    /// <summary>A string the meter needs whole was too long to keep (see <see cref="SkipNextString"/>).</summary>
+    public bool LostValue { get; private set; }
+
+    /// <summary>
+    /// True when the next token is the value of a property the scanner recognises, other than content (which is
+    /// only measured): a string there must be kept whole, however long, not skipped.
+    /// </summary>
+    public bool NeedsNextString => _valueNext && _prop != Prop.None && Top != Ctx.Skip && !(Top == Ctx.Delta && _prop == Prop.Content);
+
     /// <summary>Prepares for a new top-level value (each SSE event is one).</summary>
     public void Reset()
     {
         _depth = 0;
         _prop = Prop.None;
         _choiceIndex = 0;
+        _skippedLength = -1;
+        _valueNext = false;
     }
+
+    /// <summary>
+    /// The next string token stands for one of <paramref name="rawLength"/> bytes (as written) that was measured
+    /// but not kept: a content length still counts; a name matches nothing; a value needed whole is lost.
+    /// </summary>
+    public void SkipNextString(long rawLength) => _skippedLength = rawLength;
 
     /// <summary>Consumes every complete token the reader has.</summary>
     public void Scan(ref Utf8JsonReader reader)
@@ -89,6 +108,7 @@ internal sealed class ResponseScanner : IResponseScanner
             {
                 case JsonTokenType.PropertyName:
                     _prop = Classify(Top, ref reader);
+                    _skippedLength = -1;
                     break;
                 case JsonTokenType.StartObject:
                     Push(_depth == 0 ? Ctx.Root : ChildObject(Top, _prop));
@@ -103,11 +123,14 @@ internal sealed class ResponseScanner : IResponseScanner
                     break;
                 case JsonTokenType.String:
                     OnString(ref reader);
+                    _skippedLength = -1;
                     break;
                 case JsonTokenType.Number:
                     OnNumber(ref reader);
                     break;
             }
+
+            _valueNext = reader.TokenType == JsonTokenType.PropertyName;
         }
     }
 
@@ -260,7 +283,7 @@ internal sealed class ResponseScanner : IResponseScanner
 
                 break;
             case Ctx.Delta when _prop == Prop.Content:
-                var length = reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
+                var length = _skippedLength >= 0 ? _skippedLength : reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
                 if (length > 0)
                 {
                     _facts.ContentBytes += length;
@@ -277,8 +300,9 @@ internal sealed class ResponseScanner : IResponseScanner
 
                 break;
             case Ctx.Error when _prop == Prop.Message:
-                // The message is not kept (it can quote the prompt); only whether it speaks of a limit.
-                _facts.ErrorMentionsLimit |= ContainsLimit(ref reader);
+                // The message is not kept (it can quote the prompt); only whether it speaks of a limit. One that
+                // was skipped unkept (SkipNextString) cannot be searched: the code and metadata after it still count.
+                _facts.ErrorMentionsLimit |= _skippedLength < 0 && ContainsLimit(ref reader);
                 break;
             case Ctx.ErrorMetadata when _prop == Prop.ErrorType:
                 SetOnce(ref _facts.ErrorMetadataType, ref reader);
@@ -339,7 +363,21 @@ internal sealed class ResponseScanner : IResponseScanner
         reader.TryGetInt64(out var value) ? value : reader.TryGetDouble(out var d) ? (long)d : null;
 
     // Streams repeat id/model/provider in every chunk: keep the first, allocate once.
-    private static void SetOnce(ref string? field, ref Utf8JsonReader reader) => field ??= reader.GetString();
+    private void SetOnce(ref string? field, ref Utf8JsonReader reader)
+    {
+        if (field is not null)
+        {
+            return;
+        }
+
+        if (_skippedLength >= 0)
+        {
+            LostValue = true;
+            return;
+        }
+
+        field = reader.GetString();
+    }
 
     private static bool ContainsLimit(ref Utf8JsonReader reader)
     {

@@ -1,4 +1,5 @@
 using System.Text;
+using LlmMeter.Response;
 using LlmMeter.Tests.Handler;
 using LlmMeter.Tests.Infrastructure;
 
@@ -50,6 +51,43 @@ public sealed class SplitPointTests : IDisposable
 
         var byteByByte = Normalize(await ReadWithSplitsAsync(http, sink, bytes, [.. Enumerable.Repeat(1, bytes.Length)]));
         Assert.Equal(reference, byteByByte);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Read_TokenLongerThanTheKeptLimitAtRandomSplits_YieldsTheSameRecord(bool sse)
+    {
+        var token = new GeneratedBody().Run("QUJD", ScanLimits.MaxKeptBytes + 20_000);
+        var bytes = (sse ? SseParserTests.Stream(token, "\r\n") : IncrementalJsonScannerTests.Chat(token)).ToArray();
+        var body = Encoding.UTF8.GetString(bytes);
+        if (sse)
+        {
+            _openRouter.Sse("chat/completions", body);
+        }
+        else
+        {
+            _openRouter.Json("chat/completions", body);
+        }
+
+        var sink = new CollectingSink();
+        using var http = Metered.Client(_openRouter.ApiRoot, sink);
+        var reference = await ReadWithSplitsAsync(http, sink, bytes, [bytes.Length]);
+        Assert.Null(reference.Warnings);
+        Assert.Equal(34, reference.OutputTokens);
+
+        var random = new Random(sse ? 11 : 7);
+        for (var run = 0; run < 12; run++)
+        {
+            var sizes = new List<int>();
+            for (var left = bytes.Length; left > 0; left -= sizes[^1])
+            {
+                sizes.Add(Math.Min(left, run % 2 == 0 ? random.Next(1, 64) : random.Next(1, 9000)));
+            }
+
+            var record = Normalize(await ReadWithSplitsAsync(http, sink, bytes, [.. sizes]));
+            Assert.Equal(Normalize(reference), record);
+        }
     }
 
     // Reads exactly the given sizes, so the meter is shown the body cut at those points.

@@ -19,6 +19,7 @@ internal sealed partial class ResponsesScanner : IResponseScanner
     private readonly Ctx[] _stack = new Ctx[MaxTrackedDepth];
     private int _depth;
     private Prop _prop;
+    private long _skippedLength = -1;
 
     // The event being scanned (the root object).
     private EventKind _eventKind;
@@ -58,10 +59,23 @@ internal sealed partial class ResponsesScanner : IResponseScanner
         return true;
     }
 
+    /// <summary>Never set: only delta text, which is measured, is ever skipped (see <see cref="NeedsNextString"/>).</summary>
+    public bool LostValue => false;
+
+    /// <summary>
+    /// A long string is kept whole only as the value of a key this scanner reads (other than an event's
+    /// <c>delta</c>, which is only measured); output text, unknown keys and untracked objects are measured and
+    /// dropped. After a value the property is stale, which only errs on the side of keeping.
+    /// </summary>
+    public bool NeedsNextString => Top != Ctx.Skip && _prop != Prop.None && !(Top == Ctx.Root && _prop == Prop.Delta);
+
+    public void SkipNextString(long rawLength) => _skippedLength = rawLength;
+
     public void Reset()
     {
         _depth = 0;
         _prop = Prop.None;
+        _skippedLength = -1;
     }
 
     public void Scan(ref Utf8JsonReader reader)
@@ -72,6 +86,7 @@ internal sealed partial class ResponsesScanner : IResponseScanner
             {
                 case JsonTokenType.PropertyName:
                     _prop = Classify(Top, ref reader);
+                    _skippedLength = -1;
                     break;
                 case JsonTokenType.StartObject:
                     Push(_depth == 0 ? StartRoot() : ChildObject(Top, _prop));
@@ -88,6 +103,7 @@ internal sealed partial class ResponsesScanner : IResponseScanner
                     break;
                 case JsonTokenType.String:
                     OnString(ref reader);
+                    _skippedLength = -1;
                     break;
                 case JsonTokenType.Number:
                     OnNumber(ref reader);
@@ -191,7 +207,7 @@ internal sealed partial class ResponsesScanner : IResponseScanner
                 break;
             case Prop.Delta when ctx == Ctx.Root:
                 // Measured as written (escapes included), as chat deltas are: only the size is kept.
-                _deltaBytes += reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
+                _deltaBytes += _skippedLength >= 0 ? _skippedLength : reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
                 break;
             case Prop.Code when ctx == Ctx.Root:
                 _eventCode ??= reader.GetString();
