@@ -34,6 +34,9 @@ internal sealed class ResponseFacts
     public int? RoutingAttempt;
     public int RoutingAttemptsCount;
 
+    /// <summary>The models <c>openrouter_metadata.attempts[]</c> named; null without an attempts list.</summary>
+    public RoutingAttemptModels? RoutingAttemptModels;
+
     /// <summary>Bytes of streamed/returned content, to approximate output tokens when no usage arrives.</summary>
     public long ContentBytes;
 

@@ -36,6 +36,7 @@ internal sealed class ResponseScanner : IResponseScanner
         ErrorMetadata,
         Meta,
         MetaAttempts,
+        MetaAttempt,
         ServerToolUse,
     }
 
@@ -79,9 +80,10 @@ internal sealed class ResponseScanner : IResponseScanner
 
     /// <summary>
     /// True when the next token is the value of a property the scanner recognises, other than content (which is
-    /// only measured): a string there must be kept whole, however long, not skipped.
+    /// only measured) and an attempt's model (a name that long is no model): a string there must be kept whole,
+    /// however long, not skipped.
     /// </summary>
-    public bool NeedsNextString => _valueNext && _prop != Prop.None && Top != Ctx.Skip && !(Top == Ctx.Delta && _prop == Prop.Content);
+    public bool NeedsNextString => _valueNext && _prop != Prop.None && Top is not (Ctx.Skip or Ctx.MetaAttempt) && !(Top == Ctx.Delta && _prop == Prop.Content);
 
     /// <summary>Prepares for a new top-level value (each SSE event is one).</summary>
     public void Reset()
@@ -118,6 +120,11 @@ internal sealed class ResponseScanner : IResponseScanner
                     break;
                 case JsonTokenType.EndObject:
                 case JsonTokenType.EndArray:
+                    if (Top == Ctx.MetaAttempt)
+                    {
+                        _facts.RoutingAttemptModels!.EndAttempt();
+                    }
+
                     _depth--;
                     _prop = Prop.None;
                     break;
@@ -177,7 +184,8 @@ internal sealed class ResponseScanner : IResponseScanner
                 return Ctx.Skip;
             case Ctx.MetaAttempts:
                 _facts.RoutingAttemptsCount++;
-                return Ctx.Skip;
+                _facts.RoutingAttemptModels!.BeginAttempt();
+                return Ctx.MetaAttempt;
             default:
                 return Ctx.Skip;
         }
@@ -194,6 +202,7 @@ internal sealed class ResponseScanner : IResponseScanner
                 return Ctx.ToolCalls;
             case Ctx.Meta when prop == Prop.Attempts:
                 _facts.RoutingAttemptsCount = 0;
+                (_facts.RoutingAttemptModels ??= new()).Clear();
                 return Ctx.MetaAttempts;
             default:
                 return Ctx.Skip;
@@ -257,6 +266,8 @@ internal sealed class ResponseScanner : IResponseScanner
                 if (reader.ValueTextEquals("attempt"u8)) return Prop.Attempt;
                 if (reader.ValueTextEquals("attempts"u8)) return Prop.Attempts;
                 return Prop.None;
+            case Ctx.MetaAttempt:
+                return reader.ValueTextEquals("model"u8) ? Prop.Model : Prop.None;
             default:
                 return Prop.None;
         }
@@ -315,6 +326,9 @@ internal sealed class ResponseScanner : IResponseScanner
                 break;
             case Ctx.Meta when _prop == Prop.Strategy:
                 SetOnce(ref _facts.RoutingStrategy, ref reader);
+                break;
+            case Ctx.MetaAttempt when _prop == Prop.Model:
+                _facts.RoutingAttemptModels!.Add(ref reader, skipped: _skippedLength >= 0);
                 break;
         }
     }

@@ -20,6 +20,7 @@ internal sealed partial class ResponsesScanner
         OutputItem,
         Meta,
         MetaAttempts,
+        MetaAttempt,
     }
 
     private enum Prop : byte
@@ -110,6 +111,8 @@ internal sealed partial class ResponsesScanner
                 if (reader.ValueTextEquals("attempt"u8)) return Prop.Attempt;
                 if (reader.ValueTextEquals("attempts"u8)) return Prop.Attempts;
                 return Prop.None;
+            case Ctx.MetaAttempt:
+                return reader.ValueTextEquals("model"u8) ? Prop.Model : Prop.None;
             default:
                 return Prop.None;
         }

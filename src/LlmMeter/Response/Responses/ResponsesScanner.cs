@@ -59,15 +59,19 @@ internal sealed partial class ResponsesScanner : IResponseScanner
         return true;
     }
 
-    /// <summary>Never set: only delta text, which is measured, is ever skipped (see <see cref="NeedsNextString"/>).</summary>
+    /// <summary>
+    /// Never set: only delta text, which is measured, and an attempt's model too long to be one (then no name) are
+    /// ever skipped (see <see cref="NeedsNextString"/>).
+    /// </summary>
     public bool LostValue => false;
 
     /// <summary>
     /// A long string is kept whole only as the value of a key this scanner reads (other than an event's
     /// <c>delta</c>, which is only measured); output text, unknown keys and untracked objects are measured and
-    /// dropped. After a value the property is stale, which only errs on the side of keeping.
+    /// dropped, and so is an attempt's model that long (no model id is). After a value the property is stale, which
+    /// only errs on the side of keeping.
     /// </summary>
-    public bool NeedsNextString => Top != Ctx.Skip && _prop != Prop.None && !(Top == Ctx.Root && _prop == Prop.Delta);
+    public bool NeedsNextString => Top is not (Ctx.Skip or Ctx.MetaAttempt) && _prop != Prop.None && !(Top == Ctx.Root && _prop == Prop.Delta);
 
     public void SkipNextString(long rawLength) => _skippedLength = rawLength;
 
@@ -172,7 +176,8 @@ internal sealed partial class ResponsesScanner : IResponseScanner
                 return Ctx.OutputItem;
             case Ctx.MetaAttempts:
                 _facts.RoutingAttemptsCount++;
-                return Ctx.Skip;
+                _facts.RoutingAttemptModels!.BeginAttempt();
+                return Ctx.MetaAttempt;
             default:
                 return Ctx.Skip;
         }
@@ -186,6 +191,7 @@ internal sealed partial class ResponsesScanner : IResponseScanner
                 return Ctx.Output;
             case Ctx.Meta when prop == Prop.Attempts:
                 _facts.RoutingAttemptsCount = 0;
+                (_facts.RoutingAttemptModels ??= new()).Clear();
                 return Ctx.MetaAttempts;
             default:
                 return Ctx.Skip;
@@ -249,6 +255,9 @@ internal sealed partial class ResponsesScanner : IResponseScanner
             case Prop.Strategy when ctx == Ctx.Meta:
                 _facts.RoutingStrategy ??= reader.GetString();
                 break;
+            case Prop.Model when ctx == Ctx.MetaAttempt:
+                _facts.RoutingAttemptModels!.Add(ref reader, skipped: _skippedLength >= 0);
+                break;
         }
     }
 
@@ -286,6 +295,11 @@ internal sealed partial class ResponsesScanner : IResponseScanner
 
     private void OnClose(Ctx closing)
     {
+        if (closing == Ctx.MetaAttempt)
+        {
+            _facts.RoutingAttemptModels!.EndAttempt();
+        }
+
         if (closing is Ctx.Root or Ctx.Response)
         {
             FinishResponse();
