@@ -68,7 +68,7 @@ public sealed class FallbackAndErrorTests : IDisposable
     }
 
     [Fact]
-    public async Task SendAsync_MetadataShowsSecondAttemptOfSameModel_IsAFallback()
+    public async Task SendAsync_MetadataShowsSecondAttemptOfSameModel_IsAProviderFailoverNotAFallback()
     {
         _openRouter.Json("chat/completions", OpenRouterSamples.Chat(
             "openai/gpt-4o",
@@ -79,8 +79,77 @@ public sealed class FallbackAndErrorTests : IDisposable
         await response.Content.ReadAsStringAsync();
 
         var record = await _sink.SingleAsync();
+        Assert.False(record.FallbackUsed);
+        Assert.Null(record.FallbackIndex);
+        Assert.Equal(2, record.Attempts);
+        Assert.Equal("OpenAI", record.Provider);
+    }
+
+    [Fact]
+    public async Task SendAsync_OlderMetadataWithoutAttemptModels_CountsAttempts()
+    {
+        _openRouter.Json("chat/completions", OpenRouterSamples.Chat(
+            "openai/gpt-4o",
+            extra: ""","openrouter_metadata":{"requested":"openai/gpt-4o","strategy":"direct","attempt":2,"attempts":[{"provider":"Azure","status":502},{"provider":"OpenAI","status":200}]}"""));
+        using var http = Metered.Client(_openRouter.ApiRoot, _sink, o => o.RequestRoutingMetadata = true);
+
+        using var response = await http.PostAsync("chat/completions", LlmMeterHandlerTests.Json("""{"model":"openai/gpt-4o"}"""));
+        await response.Content.ReadAsStringAsync();
+
+        var record = await _sink.SingleAsync();
         Assert.True(record.FallbackUsed);
         Assert.Equal(2, record.Attempts);
+    }
+
+    public static TheoryData<Transcript, bool, int?, int> Routing() => new()
+    {
+        { RoutingTranscripts.ProviderFailover, false, null, 2 },
+        { RoutingTranscripts.ProviderFailoverStream, false, null, 3 },
+        { RoutingTranscripts.ModelFallback, true, 1, 3 },
+        { RoutingTranscripts.ModelFallbackStream, true, 1, 2 },
+        { RoutingTranscripts.FallbackStrategyFirstModel, false, 0, 1 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Routing))]
+    public async Task SendAsync_RoutingTrace_FallbackOnlyWhenAnotherModelWasTried(Transcript transcript, bool fallback, int? index, int attempts)
+    {
+        using var replay = new TranscriptReplay(transcript, Pricing.CatalogSamples.Parse(Pricing.CatalogSamples.Dump2025));
+
+        var record = await replay.ReadAsync();
+
+        Assert.Equal(fallback, record.FallbackUsed);
+        Assert.Equal(index, record.FallbackIndex);
+        Assert.Equal(attempts, record.Attempts);
+        Assert.Equal(transcript.Sse, record.Stream);
+        Assert.Equal(LlmCallOutcome.Success, record.Outcome);
+    }
+
+    public static TheoryData<Transcript> RoutingTranscriptList() => [.. RoutingTranscripts.All];
+
+    [Theory]
+    [MemberData(nameof(RoutingTranscriptList))]
+    public async Task Read_RoutingTranscriptInRandomSplits_YieldsTheRecordOfOneRead(Transcript transcript)
+    {
+        using var replay = new TranscriptReplay(transcript, Pricing.CatalogSamples.Parse(Pricing.CatalogSamples.Dump2025));
+        var length = replay.BodyBytes.Length;
+        var reference = TranscriptReplay.Normalize(await replay.ReadAsync());
+        var random = new Random(transcript.Name.Length * 7919); // Fixed seed per transcript: a failure replays.
+
+        for (var run = 0; run < 24; run++)
+        {
+            var sizes = new List<int>();
+            var maxPiece = run % 3 == 0 ? 3 : run % 3 == 1 ? 40 : length;
+            for (var left = length; left > 0;)
+            {
+                var size = Math.Min(left, random.Next(1, maxPiece + 1));
+                sizes.Add(size);
+                left -= size;
+            }
+
+            var record = TranscriptReplay.Normalize(await replay.ReadAsync([.. sizes]));
+            Assert.True(reference == record, $"splits [{string.Join(',', sizes)}] gave {record}, whole gave {reference}");
+        }
     }
 
     [Theory]
