@@ -38,8 +38,19 @@ public static class ResponsesSamples
         string incomplete = "null",
         string model = ServedModel,
         string id = Id,
-        string? provider = "OpenAI") =>
-        $$"""{"id":"{{id}}","object":"response","created_at":1785180000,"model":"{{model}}",{{(provider is null ? "" : "\"provider\":\"" + provider + "\",")}}"status":"{{status}}","output":[{{output}}],"error":{{error}},"incomplete_details":{{incomplete}},"instructions":null,"metadata":{},"parallel_tool_calls":true,"temperature":null,"tool_choice":"auto","tools":[],"top_p":null,"usage":{{usage}}}""";
+        string? provider = "OpenAI",
+        string? routing = null) =>
+        $$"""{"id":"{{id}}","object":"response","created_at":1785180000,"model":"{{model}}",{{(provider is null ? "" : "\"provider\":\"" + provider + "\",")}}"status":"{{status}}","output":[{{output}}],"error":{{error}},"incomplete_details":{{incomplete}},"instructions":null,"metadata":{},"parallel_tool_calls":true,"temperature":null,"tool_choice":"auto","tools":[],"top_p":null,{{(routing is null ? "" : routing + ",")}}"usage":{{usage}}}""";
+
+    /// <summary>o4-mini failed at Azure and served by OpenAI: a provider failover.</summary>
+    public static readonly string FailoverRouting = Record.RoutingTranscripts.Metadata(Model, "direct", 2, ("Azure", Model, 502), ("OpenAI", Model, 200));
+
+    /// <summary>A <c>models</c> list whose first model (o3) failed: o4-mini served, a model fallback.</summary>
+    public static readonly string FallbackRouting = Record.RoutingTranscripts.Metadata("openai/o3", "fallback", 2, ("OpenAI", "openai/o3", 503), ("OpenAI", Model, 200));
+
+    /// <summary>A request whose <c>models</c> list puts o3 first.</summary>
+    public const string FallbackStreamRequest =
+        """{"model":"openai/o3","models":["openai/o3","openai/o4-mini"],"input":"Say hello.","stream":true}""";
 
     /// <summary>A non-streamed, completed answer.</summary>
     public static string Answer(string? cost = "0.0009493", int cached = 0, string output = ReasoningOutput + "," + MessageOutput, string? provider = "OpenAI") =>
@@ -140,6 +151,8 @@ public static class ResponsesSamples
         { "sse-tool-call", 200, true, ToolCallStream() },
         { "sse-error-event", 200, true, ErrorEventStream() },
         { "sse-openrouter-error", 200, true, OpenRouterErrorChunkStream() },
+        { "json-provider-failover", 200, false, Response(usage: Usage(), routing: FailoverRouting) },
+        { "sse-model-fallback", 200, true, Stream(terminalResponse: Response(usage: Usage(input: 21, output: 30, reasoning: 27, cost: "0.0001452"), routing: FallbackRouting)) },
     };
 
     private static string Event(bool eventLines, string type, string data) =>
