@@ -21,6 +21,12 @@ internal sealed class CannedOpenRouterHandler : HttpMessageHandler
     /// </summary>
     public bool ByteArrayBodies { get; init; }
 
+    /// <summary>
+    /// Force the answer shape (true: the SSE stream, false: the JSON body) for callers such as SDKs whose request
+    /// bodies differ from <see cref="Payloads"/>; null tells them apart by the request's length.
+    /// </summary>
+    public bool? Streaming { get; init; }
+
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var streaming = false;
@@ -30,6 +36,8 @@ internal sealed class CannedOpenRouterHandler : HttpMessageHandler
             await body.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
             streaming = body.Headers.ContentLength == Payloads.StreamRequest.Length;
         }
+
+        streaming = Streaming ?? streaming;
 
         HttpContent content;
         if (streaming)
